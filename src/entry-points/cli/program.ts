@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+
+/**
+ * A CLI command module registers its sub-commands on the root program.
+ * Commands print JSON with `--json` (or always, where the output is data) and exit non-zero with a
+ * one-line reason on bad input: see `runCommand` in ./run-command.ts.
+ */
+export type RegisterCommands = (program: Command) => void;
+
+const registrations: RegisterCommands[] = [];
+
+export function buildProgram(): Command {
+  const program = new Command('pagopa-adapter')
+    .description('pagoPA / regional-node gateway adapter for municipalities')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of registrations) register(program);
+  return program;
+}
