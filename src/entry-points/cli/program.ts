@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerMigrateCommands } from './commands/migrate';
+import { registerServeCommands } from './commands/serve';
 
 /**
  * A CLI command module registers its sub-commands on the root program.
@@ -7,7 +9,7 @@ import { Command } from 'commander';
  */
 export type RegisterCommands = (program: Command) => void;
 
-const registrations: RegisterCommands[] = [];
+const registrations: RegisterCommands[] = [registerServeCommands, registerMigrateCommands];
 
 export function buildProgram(): Command {
   const program = new Command('pagopa-adapter')

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { AppError, toAppError } from '../../domain/errors';
+import { withLogContext, type Logger } from '../../shared/logger';
+import type { Metrics } from '../../shared/metrics';
+import { checkReadiness, type DependencyCheck } from './health';
+import { toProblem } from './error-to-problem';
+
+/**
+ * Builds an express app with what every one of our HTTP servers shares: request ids, access logs,
+ * request metrics, health and metrics endpoints, and the problem+json error mapper.
+ * `mount` adds the server's own routes (ERP API, SOAP endpoints, simulator).
+ */
+export type HttpAppOptions = {
+  server: string;
+  logger: Logger;
+  metrics: Metrics;
+  readinessChecks: readonly DependencyCheck[];
+  healthCheckTimeoutMs: number;
+  bodyLimitBytes: number;
+  mount?: (app: Express) => void;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { logger, metrics } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use(requestContext(options.server, logger, metrics));
+  app.use(express.json({ limit: options.bodyLimitBytes }));
+
+  app.get('/health/live', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/health/ready', async (_req, res) => {
+    const report = await checkReadiness(options.readinessChecks, options.healthCheckTimeoutMs);
+    if (report.status !== 'ok') {
+      const down = Object.entries(report.checks)
+        .filter(([, c]) => c.status === 'down')
+        .map(([name]) => name);
+      logger.warn({ down, report }, 'not ready');
+    }
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  options.mount?.(app);
+
+  app.use((req, _res, next) => {
+    next(new AppError('not-found', `no route for ${req.method} ${req.path}`));
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function requestContext(server: string, logger: Logger, metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals['requestId'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // The route template, not the path, keeps label cardinality bounded.
+      const route = req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : 'unmatched';
+      metrics.httpRequestDuration.observe(
+        { method: req.method, route, status_code: String(res.statusCode), server },
+        seconds,
+      );
+      if (req.path.startsWith('/health/') || req.path === '/metrics') return;
+      withLogContext({ requestId }, () => {
+        logger.info(
+          { method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000) },
+          'request',
+        );
+      });
+    });
+    withLogContext({ requestId }, next);
+  };
+}
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const appErr = fromExpressError(err);
+    const requestId = res.locals['requestId'] as string | undefined;
+    if (appErr.code === 'internal') logger.error({ err, requestId }, 'unhandled error');
+    const problem = toProblem(appErr.code, appErr.message, requestId, appErr.details);
+    res.status(problem.status).type('application/problem+json').json(problem);
+  };
+}
+
+/** body-parser signals its own failures with `type`; map them to our catalogue. */
+function fromExpressError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') {
+    return new AppError('payload-too-large', 'the request body is larger than the configured limit');
+  }
+  if (type === 'entity.parse.failed') {
+    return new AppError('invalid-input', 'the request body is not valid JSON');
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new AppError('invalid-input', 'unsupported body encoding or charset');
+  }
+  return toAppError(err);
+}

@@ -1,0 +1,91 @@
+import type { Config } from './shared/config';
+import type { Logger } from './shared/logger';
+import { Lifecycle } from './shared/lifecycle';
+import { createMetrics, type Metrics } from './shared/metrics';
+import { createDb, ensureDatabase, migrateLatest, type Db } from './data-access/db';
+import { closeRedis, createRedis } from './adapters/redis';
+import { createHttpApp } from './entry-points/http/app';
+import { listen } from './entry-points/http/server';
+import { mariadbCheck, redisCheck, type DependencyCheck } from './entry-points/http/health';
+import { startWorkers, type WorkerDefinition } from './entry-points/worker/start-workers';
+
+export const ROLES = ['all', 'api', 'soap', 'worker', 'simulator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type RunningService = {
+  /** Bound ports by server; 0 in the config picks a free port (tests). */
+  ports: { api?: number; soap?: number; simulator?: number };
+  db?: Db;
+  metrics: Metrics;
+};
+
+const has = (role: Role, part: Exclude<Role, 'all'>): boolean => role === 'all' || role === part;
+
+/**
+ * Wires the service for a role. Everything opened is registered with `lifecycle` as soon as it
+ * exists, in the order that makes reverse-order shutdown right: database, Redis, workers, then
+ * the HTTP servers (which therefore stop first).
+ */
+export async function startService(
+  config: Config,
+  role: Role,
+  logger: Logger,
+  lifecycle: Lifecycle,
+): Promise<RunningService> {
+  const metrics = createMetrics();
+  const running: RunningService = { ports: {}, metrics };
+  const usesStorage = role !== 'simulator';
+
+  let db: Db | undefined;
+  const checks: DependencyCheck[] = [];
+
+  if (usesStorage) {
+    if (config.databaseMigrateOnStart) await ensureDatabase(config.databaseUrl);
+    const database = createDb({ url: config.databaseUrl, poolMax: config.databasePoolMax });
+    db = database;
+    running.db = database;
+    lifecycle.add('mariadb', () => database.destroy());
+    if (config.databaseMigrateOnStart) {
+      const applied = await migrateLatest(database);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    }
+    const redis = createRedis(config.redisUrl, 'producer', role);
+    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis producer connection error'));
+    lifecycle.add('redis', () => closeRedis(redis));
+    checks.push(mariadbCheck(database), redisCheck(redis));
+  }
+
+  if (has(role, 'worker') && db !== undefined) {
+    const workerRedis = createRedis(config.redisUrl, 'worker', 'worker');
+    workerRedis.on('error', (err) => logger.warn({ err: err.message }, 'redis worker connection error'));
+    lifecycle.add('redis-worker', () => closeRedis(workerRedis));
+    // Processors are registered by the features that own a queue (receipts, webhooks, recovery).
+    const definitions: WorkerDefinition[] = [];
+    startWorkers({ definitions, connection: workerRedis, prefix: config.queuePrefix, logger, lifecycle });
+  }
+
+  const startServer = async (
+    name: 'api' | 'soap' | 'simulator',
+    port: number,
+    serverChecks: readonly DependencyCheck[],
+  ): Promise<void> => {
+    const app = createHttpApp({
+      server: name,
+      logger,
+      metrics,
+      readinessChecks: serverChecks,
+      healthCheckTimeoutMs: config.healthCheckTimeoutMs,
+      bodyLimitBytes: config.httpBodyLimitBytes,
+    });
+    const server = await listen(app, port, config.httpBindAddress, config.httpRequestTimeoutMs);
+    lifecycle.add(`http:${name}`, server.stop);
+    running.ports[name] = server.port;
+    logger.info({ server: name, port: server.port }, 'listening');
+  };
+
+  if (has(role, 'simulator')) await startServer('simulator', config.simulatorPort, []);
+  if (has(role, 'soap')) await startServer('soap', config.soapPort, checks);
+  if (has(role, 'api')) await startServer('api', config.httpPort, checks);
+
+  return running;
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration of the service, read from the environment once at start.
+ *
+ * Why one schema: every key is validated together, so an operator who made three mistakes sees
+ * three keys in one message instead of fixing them one restart at a time. Units are last in names
+ * (`SHUTDOWN_TIMEOUT_MS`), and the README's env table is checked against `ENV_KEYS` by a test.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+/** Parses the usual spellings of a boolean env var; anything else is an error, not `false`. */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const urlWithProtocol = (protocols: readonly string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: urlWithProtocol(['mysql:', 'mariadb:']).optional(),
+    DATABASE_POOL_MAX: positiveInt.max(100).default(10),
+    DATABASE_MIGRATE_ON_START: booleanFlag.default(true),
+    REDIS_URL: urlWithProtocol(['redis:', 'rediss:']).optional(),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - only, at most 32')
+      .default('pagopa'),
+    HTTP_PORT: port.default(8080),
+    SOAP_PORT: port.default(8081),
+    SIMULATOR_PORT: port.default(8090),
+    HTTP_BIND_ADDRESS: z.string().min(1).default('0.0.0.0'),
+    HTTP_BODY_LIMIT_BYTES: positiveInt.max(50 * 1024 * 1024).default(1024 * 1024),
+    HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+    HEALTH_CHECK_TIMEOUT_MS: positiveInt.max(60_000).default(1_000),
+    SHUTDOWN_TIMEOUT_MS: positiveInt.max(600_000).default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    // In production nothing connects to a guessed address: credentials live in these URLs.
+    if (env.NODE_ENV !== 'production') return;
+    for (const key of ['DATABASE_URL', 'REDIS_URL'] as const) {
+      if (env[key] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+      }
+    }
+  });
+
+/** The keys the service reads; the README's env table must list exactly these. */
+export const ENV_KEYS: readonly string[] = Object.keys(EnvSchema.shape);
+
+const DEMO_DATABASE_URL = 'mysql://root@127.0.0.1:3306/pagopa_adapter';
+const DEMO_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export type Config = Readonly<{
+  env: 'development' | 'test' | 'production';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  databaseUrl: string;
+  databasePoolMax: number;
+  databaseMigrateOnStart: boolean;
+  redisUrl: string;
+  queuePrefix: string;
+  httpPort: number;
+  soapPort: number;
+  simulatorPort: number;
+  httpBindAddress: string;
+  httpBodyLimitBytes: number;
+  httpRequestTimeoutMs: number;
+  healthCheckTimeoutMs: number;
+  shutdownTimeoutMs: number;
+}>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly { key: string; message: string }[]) {
+    super(
+      `invalid configuration: ${problems.map((p) => `${p.key} ${p.message}`).join('; ')}`,
+    );
+  }
+}
+
+/**
+ * Parses the environment into a typed Config.
+ * @throws ConfigError listing every invalid key at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of ENV_KEYS) {
+    const value = env[key];
+    // An empty variable is treated as unset, as shells and compose files often leave them.
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = EnvSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({
+      key: issue.path.map(String).join('.') || '(env)',
+      message: issue.message,
+    }));
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL ?? DEMO_DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseMigrateOnStart: e.DATABASE_MIGRATE_ON_START,
+    redisUrl: e.REDIS_URL ?? DEMO_REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    httpPort: e.HTTP_PORT,
+    soapPort: e.SOAP_PORT,
+    simulatorPort: e.SIMULATOR_PORT,
+    httpBindAddress: e.HTTP_BIND_ADDRESS,
+    httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
