@@ -21,6 +21,8 @@ export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 
 const FORBIDDEN = /<!\s*(doctype|entity)/i;
 
+const XML_ENTITIES = { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' };
+
 const parser = new XMLParser({
   removeNSPrefix: true,
   ignoreAttributes: false,
@@ -31,10 +33,11 @@ const parser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
-  // Only the five predefined entities plus character references (an explicit map turns on
-  // numeric references in fast-xml-parser 5); DOCTYPE is refused before this point.
+  // Only the five predefined entities plus character references: fast-xml-parser 5 decodes `&#233;`
+  // only when htmlEntities is truthy, and an explicit map (supported at runtime, typed as boolean)
+  // keeps HTML names like `&nbsp;` out. DOCTYPE is refused before this point.
   processEntities: true,
-  htmlEntities: { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' },
+  htmlEntities: XML_ENTITIES as unknown as boolean,
 });
 
 /**
