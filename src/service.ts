@@ -3,7 +3,7 @@ import type { Logger } from './shared/logger';
 import { Lifecycle } from './shared/lifecycle';
 import { createMetrics, type Metrics } from './shared/metrics';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './data-access/db';
-import { closeRedis, createRedis } from './adapters/redis';
+import { closeRedis, createRedis, waitUntilReady } from './adapters/redis';
 import { createHttpApp } from './entry-points/http/app';
 import { listen } from './entry-points/http/server';
 import { mariadbCheck, redisCheck, type DependencyCheck } from './entry-points/http/health';
@@ -18,6 +18,8 @@ export type RunningService = {
   db?: Db;
   metrics: Metrics;
 };
+
+const REDIS_READY_WAIT_MS = 3_000;
 
 const has = (role: Role, part: Exclude<Role, 'all'>): boolean => role === 'all' || role === part;
 
@@ -41,7 +43,7 @@ export async function startService(
 
   if (usesStorage) {
     if (config.databaseMigrateOnStart) await ensureDatabase(config.databaseUrl);
-    const database = createDb({ url: config.databaseUrl, poolMax: config.databasePoolMax });
+    const database = createDb({ url: config.databaseUrl, poolMax: config.databasePoolMax, logger });
     db = database;
     running.db = database;
     lifecycle.add('mariadb', () => database.destroy());
@@ -50,18 +52,32 @@ export async function startService(
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
     const redis = createRedis(config.redisUrl, 'producer', role);
-    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis producer connection error'));
+    redis.on('error', (err) =>
+      logger.warn({ err: err.message }, 'redis producer connection error'),
+    );
     lifecycle.add('redis', () => closeRedis(redis));
+    // Give Redis a moment so a healthy start reports ready at once; an outage does not block start.
+    if (!(await waitUntilReady(redis, REDIS_READY_WAIT_MS))) {
+      logger.warn({ waitedMs: REDIS_READY_WAIT_MS }, 'redis not reachable yet; starting anyway');
+    }
     checks.push(mariadbCheck(database), redisCheck(redis));
   }
 
   if (has(role, 'worker') && db !== undefined) {
     const workerRedis = createRedis(config.redisUrl, 'worker', 'worker');
-    workerRedis.on('error', (err) => logger.warn({ err: err.message }, 'redis worker connection error'));
+    workerRedis.on('error', (err) =>
+      logger.warn({ err: err.message }, 'redis worker connection error'),
+    );
     lifecycle.add('redis-worker', () => closeRedis(workerRedis));
     // Processors are registered by the features that own a queue (receipts, webhooks, recovery).
     const definitions: WorkerDefinition[] = [];
-    startWorkers({ definitions, connection: workerRedis, prefix: config.queuePrefix, logger, lifecycle });
+    startWorkers({
+      definitions,
+      connection: workerRedis,
+      prefix: config.queuePrefix,
+      logger,
+      lifecycle,
+    });
   }
 
   const startServer = async (

@@ -36,3 +36,19 @@ export async function closeRedis(redis: Redis): Promise<void> {
   }
   redis.disconnect(false);
 }
+
+/** Resolves true once the connection is ready, false after `timeoutMs` (it keeps reconnecting). */
+export function waitUntilReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    redis.once('ready', onReady);
+  });
+}

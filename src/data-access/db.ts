@@ -12,7 +12,20 @@ import knex, { type Knex } from 'knex';
 
 export type Db = Knex;
 
-export type DbOptions = { url: string; poolMax: number; acquireTimeoutMs?: number };
+export type DbOptions = {
+  url: string;
+  poolMax: number;
+  acquireTimeoutMs?: number;
+  /** Where knex's own warnings go; without it knex writes to the console. */
+  logger?: { warn: (obj: object, msg: string) => void; debug: (obj: object, msg: string) => void };
+};
+
+const quietKnexLog = {
+  warn: () => undefined,
+  error: () => undefined,
+  deprecate: () => undefined,
+  debug: () => undefined,
+};
 
 const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 const MIGRATION_FILE = /^\d{8}_\d{4}_[a-z0-9_-]+\.(ts|js)$/;
@@ -51,6 +64,14 @@ export function createDb(options: DbOptions): Db {
     pool: { min: 0, max: options.poolMax },
     // Bounded: a request waiting for a connection fails instead of hanging while MariaDB is down.
     acquireConnectionTimeout: options.acquireTimeoutMs ?? 5_000,
+    log: options.logger
+      ? {
+          warn: (message: unknown) => options.logger?.warn({ message }, 'knex warning'),
+          error: (message: unknown) => options.logger?.warn({ message }, 'knex error'),
+          deprecate: (message: unknown) => options.logger?.debug({ message }, 'knex deprecation'),
+          debug: (message: unknown) => options.logger?.debug({ message }, 'knex debug'),
+        }
+      : quietKnexLog,
   });
 }
 
@@ -62,6 +83,7 @@ export async function ensureDatabase(url: string): Promise<void> {
     connection: connectionFromUrl(url, false),
     pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 5_000,
+    log: quietKnexLog,
   });
   try {
     await admin.raw(

@@ -31,7 +31,9 @@ const urlWithProtocol = (protocols: readonly string[]) =>
 const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     DATABASE_URL: urlWithProtocol(['mysql:', 'mariadb:']).optional(),
     DATABASE_POOL_MAX: positiveInt.max(100).default(10),
     DATABASE_MIGRATE_ON_START: booleanFlag.default(true),
@@ -54,7 +56,11 @@ const EnvSchema = z
     if (env.NODE_ENV !== 'production') return;
     for (const key of ['DATABASE_URL', 'REDIS_URL'] as const) {
       if (env[key] === undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'is required when NODE_ENV=production',
+        });
       }
     }
   });
@@ -86,9 +92,7 @@ export type Config = Readonly<{
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: readonly { key: string; message: string }[]) {
-    super(
-      `invalid configuration: ${problems.map((p) => `${p.key} ${p.message}`).join('; ')}`,
-    );
+    super(`invalid configuration: ${problems.map((p) => `${p.key} ${p.message}`).join('; ')}`);
   }
 }
 

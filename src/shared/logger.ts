@@ -38,10 +38,7 @@ export const REDACT_PATHS = [
   'redisUrl',
 ];
 
-export function createLogger(
-  level: string,
-  destination?: pino.DestinationStream,
-): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'pagopa-adapter' },

@@ -68,7 +68,9 @@ function requestContext(server: string, logger: Logger, metrics: Metrics): Reque
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // The route template, not the path, keeps label cardinality bounded.
-      const route = req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : 'unmatched';
+      const route = req.route
+        ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}`
+        : 'unmatched';
       metrics.httpRequestDuration.observe(
         { method: req.method, route, status_code: String(res.statusCode), server },
         seconds,
@@ -76,7 +78,12 @@ function requestContext(server: string, logger: Logger, metrics: Metrics): Reque
       if (req.path.startsWith('/health/') || req.path === '/metrics') return;
       withLogContext({ requestId }, () => {
         logger.info(
-          { method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000) },
+          {
+            method: req.method,
+            route,
+            status: res.statusCode,
+            durationMs: Math.round(seconds * 1000),
+          },
           'request',
         );
       });
@@ -104,7 +111,10 @@ function fromExpressError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const type = (err as { type?: unknown } | null)?.type;
   if (type === 'entity.too.large') {
-    return new AppError('payload-too-large', 'the request body is larger than the configured limit');
+    return new AppError(
+      'payload-too-large',
+      'the request body is larger than the configured limit',
+    );
   }
   if (type === 'entity.parse.failed') {
     return new AppError('invalid-input', 'the request body is not valid JSON');

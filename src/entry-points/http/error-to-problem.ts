@@ -83,7 +83,10 @@ export function toProblem(
     title: TITLES[status] ?? 'Error',
     status,
     code,
-    detail: code === 'internal' ? 'An unexpected error occurred; see the logs with this requestId.' : detail,
+    detail:
+      code === 'internal'
+        ? 'An unexpected error occurred; see the logs with this requestId.'
+        : detail,
     ...(requestId === undefined ? {} : { requestId }),
   };
 }

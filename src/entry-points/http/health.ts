@@ -18,7 +18,7 @@ export const mariadbCheck = (db: Db): DependencyCheck => ({
 export const redisCheck = (redis: Redis): DependencyCheck => ({
   name: 'redis',
   check: async () => {
-    const answer = await redis.ping();
+    const answer: string = await redis.ping();
     if (answer !== 'PONG') throw new Error(`unexpected PING answer ${answer}`);
   },
 });
@@ -40,7 +40,10 @@ export async function checkReadiness(
         await Promise.race([
           check(),
           new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+            timer = setTimeout(
+              () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
           }),
         ]);
         return [name, { status: 'ok' as const, latencyMs: elapsed(started) }] as const;

@@ -30,7 +30,9 @@ export function registerMigrateCommands(program: Command): void {
         try {
           const rolledBack = await migrateRollback(db);
           printLine(
-            rolledBack.length === 0 ? 'nothing to roll back' : `rolled back: ${rolledBack.join(', ')}`,
+            rolledBack.length === 0
+              ? 'nothing to roll back'
+              : `rolled back: ${rolledBack.join(', ')}`,
           );
         } finally {
           await db.destroy();
