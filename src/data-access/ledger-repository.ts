@@ -1,0 +1,232 @@
+import type { Knex } from 'knex';
+import { AppError } from '../domain/errors';
+import { isDuplicateKey } from './errors';
+
+/**
+ * The only code that writes ledger entries and account balances.
+ *
+ * There is no UPDATE or DELETE of `ledger_entries` anywhere: corrections are reversal entries.
+ * The balance column is changed only here, in the transaction that appends the entry, under a
+ * row lock on the account, so concurrent postings cannot lose an update or race an overdraft check.
+ */
+
+export const ACCOUNTS = ['CANTEEN', 'NURSERY_MEALS', 'SCHOOL_TRANSPORT'] as const;
+export type Account = (typeof ACCOUNTS)[number];
+
+export const ENTRY_KINDS = [
+  'TOP_UP',
+  'CHARGE',
+  'ADJUSTMENT',
+  'BILLING',
+  'PAYMENT',
+  'OFFLINE_PAYMENT',
+  'REVERSAL',
+] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+export type NewEntry = {
+  cardAccountId: number;
+  /** Positive credits the account, negative debits it. */
+  amountCents: number;
+  kind: EntryKind;
+  /** The business key that makes the posting idempotent; the same key is never applied twice. */
+  idempotencyKey: string;
+  /** SHA-256 of what was asked: the same key with another hash is a conflict, not a resend. */
+  requestHash: string;
+  reference?: string | null;
+  description?: string | null;
+  debtPositionId?: number | null;
+  paymentOptionId?: number | null;
+  reversesEntryId?: number | null;
+};
+
+export type LedgerEntry = {
+  id: number;
+  cardAccountId: number;
+  amountCents: number;
+  kind: EntryKind;
+  idempotencyKey: string;
+  requestHash: string;
+  reference: string | null;
+  description: string | null;
+  debtPositionId: number | null;
+  paymentOptionId: number | null;
+  reversesEntryId: number | null;
+  balanceAfterCents: number;
+  createdAt: Date;
+};
+
+type EntryRow = {
+  id: number;
+  card_account_id: number;
+  amount_cents: number | string;
+  kind: EntryKind;
+  idempotency_key: string;
+  request_hash: string;
+  reference: string | null;
+  description: string | null;
+  debt_position_id: number | null;
+  payment_option_id: number | null;
+  reverses_entry_id: number | null;
+  balance_after_cents: number | string;
+  created_at: Date;
+};
+
+export const toLedgerEntry = (row: EntryRow): LedgerEntry => ({
+  id: Number(row.id),
+  cardAccountId: Number(row.card_account_id),
+  amountCents: Number(row.amount_cents),
+  kind: row.kind,
+  idempotencyKey: row.idempotency_key,
+  requestHash: row.request_hash,
+  reference: row.reference,
+  description: row.description,
+  debtPositionId: row.debt_position_id === null ? null : Number(row.debt_position_id),
+  paymentOptionId: row.payment_option_id === null ? null : Number(row.payment_option_id),
+  reversesEntryId: row.reverses_entry_id === null ? null : Number(row.reverses_entry_id),
+  balanceAfterCents: Number(row.balance_after_cents),
+  createdAt: row.created_at,
+});
+
+export type PostOptions = {
+  /** Refuse a debit that would take the balance below minus the account's overdraft limit. */
+  enforceOverdraft: boolean;
+};
+
+export type PostResult = { entry: LedgerEntry; created: boolean };
+
+/**
+ * Appends one entry and moves the account balance, idempotently.
+ * Must run inside the caller's transaction (the caller owns the boundary).
+ * @throws AppError('not-found') when the account does not exist.
+ * @throws AppError('idempotency-conflict') when the key exists with a different request hash.
+ * @throws AppError('insufficient-credit') when `enforceOverdraft` and the debit exceeds the limit.
+ */
+export async function postEntry(
+  trx: Knex.Transaction,
+  entry: NewEntry,
+  options: PostOptions,
+): Promise<PostResult> {
+  if (!Number.isSafeInteger(entry.amountCents)) {
+    throw new AppError(
+      'amount-invalid',
+      `amount ${entry.amountCents} is not an integer number of cents`,
+    );
+  }
+  // Lock the account first: every posting with the same key targets the same account, so this
+  // lock also serialises resends of the same request.
+  const account = (await trx('card_accounts')
+    .where({ id: entry.cardAccountId })
+    .forUpdate()
+    .first('id', 'balance_cents', 'overdraft_limit_cents')) as
+    | { id: number; balance_cents: number | string; overdraft_limit_cents: number | string }
+    | undefined;
+  if (account === undefined)
+    throw new AppError('not-found', `card account ${entry.cardAccountId} not found`);
+
+  const existing = await findByIdempotencyKey(trx, entry.idempotencyKey);
+  if (existing !== undefined) return sameOrConflict(existing, entry);
+
+  const balance = Number(account.balance_cents);
+  const next = balance + entry.amountCents;
+  if (
+    options.enforceOverdraft &&
+    entry.amountCents < 0 &&
+    next < -Number(account.overdraft_limit_cents)
+  ) {
+    throw new AppError(
+      'insufficient-credit',
+      `balance ${balance} cents does not cover ${-entry.amountCents} cents`,
+      {
+        balanceCents: balance,
+        overdraftLimitCents: Number(account.overdraft_limit_cents),
+      },
+    );
+  }
+
+  try {
+    const [id] = await trx('ledger_entries').insert({
+      card_account_id: entry.cardAccountId,
+      amount_cents: entry.amountCents,
+      kind: entry.kind,
+      idempotency_key: entry.idempotencyKey,
+      request_hash: entry.requestHash,
+      reference: entry.reference ?? null,
+      description: entry.description ?? null,
+      debt_position_id: entry.debtPositionId ?? null,
+      payment_option_id: entry.paymentOptionId ?? null,
+      reverses_entry_id: entry.reversesEntryId ?? null,
+      balance_after_cents: next,
+    });
+    await trx('card_accounts')
+      .where({ id: entry.cardAccountId })
+      .update({ balance_cents: next, updated_at: trx.fn.now(3) });
+    const stored = await trx<EntryRow>('ledger_entries').where({ id }).first();
+    return { entry: toLedgerEntry(stored as EntryRow), created: true };
+  } catch (err) {
+    // Only a key posted against another account can get here past the lock; the index decides.
+    if (!isDuplicateKey(err)) throw err;
+    const winner = await findByIdempotencyKey(trx, entry.idempotencyKey);
+    if (winner === undefined) throw err;
+    return sameOrConflict(winner, entry);
+  }
+}
+
+function sameOrConflict(existing: LedgerEntry, asked: NewEntry): PostResult {
+  if (
+    existing.requestHash !== asked.requestHash ||
+    existing.cardAccountId !== asked.cardAccountId
+  ) {
+    throw new AppError(
+      'idempotency-conflict',
+      `"${asked.idempotencyKey}" was already used for a different request`,
+      { idempotencyKey: asked.idempotencyKey },
+    );
+  }
+  return { entry: existing, created: false };
+}
+
+export async function findByIdempotencyKey(
+  db: Knex | Knex.Transaction,
+  key: string,
+): Promise<LedgerEntry | undefined> {
+  const row = await db<EntryRow>('ledger_entries').where({ idempotency_key: key }).first();
+  return row === undefined ? undefined : toLedgerEntry(row);
+}
+
+export type BalanceMismatch = {
+  cardAccountId: number;
+  balanceCents: number;
+  sumOfEntriesCents: number;
+};
+
+/**
+ * Proves every stored balance equals the sum of its entries; returns the accounts where not.
+ * Reads in one consistent snapshot so postings running meanwhile cannot make it lie.
+ */
+export async function verifyBalances(
+  db: Knex,
+): Promise<{ accounts: number; mismatches: BalanceMismatch[] }> {
+  return db.transaction(
+    async (trx) => {
+      const rows = (await trx('card_accounts as a')
+        .leftJoin('ledger_entries as e', 'e.card_account_id', 'a.id')
+        .groupBy('a.id', 'a.balance_cents')
+        .select('a.id', 'a.balance_cents')
+        .sum({ total: 'e.amount_cents' })) as {
+        id: number;
+        balance_cents: number | string;
+        total: number | string | null;
+      }[];
+      const mismatches = rows
+        .map((r) => ({
+          cardAccountId: Number(r.id),
+          balanceCents: Number(r.balance_cents),
+          sumOfEntriesCents: Number(r.total ?? 0),
+        }))
+        .filter((m) => m.balanceCents !== m.sumOfEntriesCents);
+      return { accounts: rows.length, mismatches };
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
+}
