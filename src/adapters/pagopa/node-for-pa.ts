@@ -123,8 +123,7 @@ function readCaller(body: XmlObject): FlowListRequest {
 // ------------------------------------------------------------------------------------------------
 // nodoChiediElencoFlussiRendicontazione
 
-export const flowListRequestBody = (r: FlowListRequest): string =>
-  wrapper(LIST_REQ, callerXml(r));
+export const flowListRequestBody = (r: FlowListRequest): string => wrapper(LIST_REQ, callerXml(r));
 
 /**
  * The SOAP envelope asking for the flow list (soapAction `nodoChiediElencoFlussiRendicontazione`).

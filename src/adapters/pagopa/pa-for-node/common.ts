@@ -178,11 +178,7 @@ export const noticeNumber = (obj: XmlObject, name: string): string =>
   patternText(obj, name, NOTICE_NUMBER, '18-digit notice number');
 
 /** An element from a closed list of values. */
-export function enumText<T extends string>(
-  obj: XmlObject,
-  name: string,
-  values: readonly T[],
-): T {
+export function enumText<T extends string>(obj: XmlObject, name: string, values: readonly T[]): T {
   const t = text(obj, name);
   const found = values.find((v) => v === t);
   if (found === undefined) {
@@ -220,7 +216,8 @@ export function base64Text(obj: XmlObject, name: string, max?: number): string {
 // zoneless date-time means Italian local time and only the domain may decide how to read it.
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$/;
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$/;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$/;
 
 function validDay(y: number, m: number, d: number): boolean {
   if (m < 1 || m > 12 || d < 1) return false;
@@ -360,7 +357,10 @@ export function stationXml(s: StationRef): string {
 
 export function readQrCode(obj: XmlObject, name = 'qrCode'): NoticeRef {
   const qr = child(obj, name);
-  return { domainFiscalCode: fiscalCodePA(qr, 'fiscalCode'), noticeNumber: noticeNumber(qr, 'noticeNumber') };
+  return {
+    domainFiscalCode: fiscalCodePA(qr, 'fiscalCode'),
+    noticeNumber: noticeNumber(qr, 'noticeNumber'),
+  };
 }
 
 export function qrCodeXml(n: NoticeRef, name = 'qrCode'): string {
@@ -381,7 +381,10 @@ export function readMetadata(obj: XmlObject, name = 'metadata'): MetadataEntry[]
   if (entries.length < 1 || entries.length > 15) {
     throw invalidElement(obj, name, `1..15 mapEntry expected, found ${entries.length}`);
   }
-  return entries.map((e) => ({ key: boundedText(e, 'key', 140), value: boundedText(e, 'value', 140) }));
+  return entries.map((e) => ({
+    key: boundedText(e, 'key', 140),
+    value: boundedText(e, 'value', 140),
+  }));
 }
 
 export function metadataXml(entries: readonly MetadataEntry[] | undefined): string {
@@ -482,7 +485,8 @@ export function readFault(obj: XmlObject): Fault | undefined {
 
 export function faultXml(f: Fault | undefined): string {
   if (f === undefined) return '';
-  if (f.serial !== undefined && !Number.isInteger(f.serial)) fail('fault serial', 'integer expected');
+  if (f.serial !== undefined && !Number.isInteger(f.serial))
+    fail('fault serial', 'integer expected');
   return el(
     'fault',
     leaf('faultCode', f.faultCode),

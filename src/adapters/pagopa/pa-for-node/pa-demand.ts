@@ -75,7 +75,8 @@ export function paDemandPaymentNoticeRequestBody(r: PaDemandPaymentNoticeRequest
     ['idServizio', r.serviceId],
     ['idSoggettoServizio', r.serviceSubjectId],
   ] as const) {
-    if (!SERVICE_CODE.test(v)) throw new AppError('invalid-input', `${what}: 5 characters expected`);
+    if (!SERVICE_CODE.test(v))
+      throw new AppError('invalid-input', `${what}: 5 characters expected`);
   }
   if (r.serviceDataXml.trim() === '') {
     throw new AppError('invalid-input', 'datiSpecificiServizioRequest: empty document');

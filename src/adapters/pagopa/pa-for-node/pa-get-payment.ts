@@ -106,7 +106,10 @@ interface TransferTail {
 }
 /** A transfer goes to an IBAN or, in V2 only, buys a revenue stamp. */
 export type PaymentTransfer = TransferFields &
-  ({ readonly iban: string; readonly stamp?: never } | { readonly stamp: StampRequest; readonly iban?: never }) &
+  (
+    | { readonly iban: string; readonly stamp?: never }
+    | { readonly stamp: StampRequest; readonly iban?: never }
+  ) &
   TransferTail;
 
 /** ctPaymentPA / ctPaymentPAV2. */
@@ -206,7 +209,8 @@ export function checkTransferIds(ids: readonly number[], what: string): void {
 }
 
 function transferXml(version: PaGetPaymentVersion, t: PaymentTransfer): string {
-  if (version === 1 && t.stamp !== undefined) fail('transfer', 'marca da bollo needs paGetPaymentV2');
+  if (version === 1 && t.stamp !== undefined)
+    fail('transfer', 'marca da bollo needs paGetPaymentV2');
   if (version === 1 && t.companyName !== undefined) {
     fail('transfer', 'per-transfer companyName needs paGetPaymentV2');
   }

@@ -333,7 +333,11 @@ export function readReceipt(version: PaSendRtVersion, r: XmlObject): Receipt {
 }
 
 export function readPaSendRtRequest(version: PaSendRtVersion, body: XmlObject): PaSendRtRequest {
-  return { version, station: readStation(body), receipt: readReceipt(version, child(body, 'receipt')) };
+  return {
+    version,
+    station: readStation(body),
+    receipt: readReceipt(version, child(body, 'receipt')),
+  };
 }
 
 /**
