@@ -8,6 +8,10 @@ import { createHttpApp } from './entry-points/http/app';
 import { listen } from './entry-points/http/server';
 import { mariadbCheck, redisCheck, type DependencyCheck } from './entry-points/http/health';
 import { startWorkers, type WorkerDefinition } from './entry-points/worker/start-workers';
+import { mountApi } from './entry-points/http/api';
+import type { RouteSpec } from './entry-points/http/api/route';
+import { loadDomains } from './shared/domains-config';
+import type { Express } from 'express';
 
 export const ROLES = ['all', 'api', 'soap', 'worker', 'simulator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -17,6 +21,8 @@ export type RunningService = {
   ports: { api?: number; soap?: number; simulator?: number };
   db?: Db;
   metrics: Metrics;
+  /** The API routes mounted (for the OpenAPI and auth sweep tests). */
+  routes: readonly RouteSpec[];
 };
 
 const REDIS_READY_WAIT_MS = 3_000;
@@ -35,8 +41,10 @@ export async function startService(
   lifecycle: Lifecycle,
 ): Promise<RunningService> {
   const metrics = createMetrics();
-  const running: RunningService = { ports: {}, metrics };
+  const running: RunningService = { ports: {}, metrics, routes: [] };
   const usesStorage = role !== 'simulator';
+  // Read before anything connects: a broken domains file must stop the start at once.
+  const domains = loadDomains(config.domainsFile);
 
   let db: Db | undefined;
   const checks: DependencyCheck[] = [];
@@ -84,6 +92,7 @@ export async function startService(
     name: 'api' | 'soap' | 'simulator',
     port: number,
     serverChecks: readonly DependencyCheck[],
+    mount?: (app: Express) => void,
   ): Promise<void> => {
     const app = createHttpApp({
       server: name,
@@ -92,6 +101,7 @@ export async function startService(
       readinessChecks: serverChecks,
       healthCheckTimeoutMs: config.healthCheckTimeoutMs,
       bodyLimitBytes: config.httpBodyLimitBytes,
+      ...(mount === undefined ? {} : { mount }),
     });
     const server = await listen(app, port, config.httpBindAddress, config.httpRequestTimeoutMs);
     lifecycle.add(`http:${name}`, server.stop);
@@ -101,7 +111,12 @@ export async function startService(
 
   if (has(role, 'simulator')) await startServer('simulator', config.simulatorPort, []);
   if (has(role, 'soap')) await startServer('soap', config.soapPort, checks);
-  if (has(role, 'api')) await startServer('api', config.httpPort, checks);
+  if (has(role, 'api') && db !== undefined) {
+    const database = db;
+    await startServer('api', config.httpPort, checks, (app) => {
+      running.routes = mountApi(app, { db: database, domains, config, logger });
+    });
+  }
 
   return running;
 }

@@ -144,6 +144,8 @@ export async function postEntry(
     );
   }
 
+  // The row's timestamp is set here so the entry returned is exactly the entry stored.
+  const createdAt = new Date();
   try {
     const [id] = await trx('ledger_entries').insert({
       card_account_id: entry.cardAccountId,
@@ -157,12 +159,29 @@ export async function postEntry(
       payment_option_id: entry.paymentOptionId ?? null,
       reverses_entry_id: entry.reversesEntryId ?? null,
       balance_after_cents: next,
+      created_at: createdAt,
     });
     await trx('card_accounts')
       .where({ id: entry.cardAccountId })
       .update({ balance_cents: next, updated_at: trx.fn.now(3) });
-    const stored = await trx<EntryRow>('ledger_entries').where({ id }).first();
-    return { entry: toLedgerEntry(stored as EntryRow), created: true };
+    return {
+      entry: {
+        id: Number(id),
+        cardAccountId: entry.cardAccountId,
+        amountCents: entry.amountCents,
+        kind: entry.kind,
+        idempotencyKey: entry.idempotencyKey,
+        requestHash: entry.requestHash,
+        reference: entry.reference ?? null,
+        description: entry.description ?? null,
+        debtPositionId: entry.debtPositionId ?? null,
+        paymentOptionId: entry.paymentOptionId ?? null,
+        reversesEntryId: entry.reversesEntryId ?? null,
+        balanceAfterCents: next,
+        createdAt,
+      },
+      created: true,
+    };
   } catch (err) {
     // Only a key posted against another account can get here past the lock; the index decides.
     if (!isDuplicateKey(err)) throw err;

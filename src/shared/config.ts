@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -50,11 +51,20 @@ const EnvSchema = z
     HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
     HEALTH_CHECK_TIMEOUT_MS: positiveInt.max(60_000).default(1_000),
     SHUTDOWN_TIMEOUT_MS: positiveInt.max(600_000).default(10_000),
+    DOMAINS_FILE: z.string().min(1).optional(),
+    API_KEYS: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_.-]{1,100}:(erp|operator)(\+(erp|operator))?:[0-9a-f]{64}(,[A-Za-z0-9_.-]{1,100}:(erp|operator)(\+(erp|operator))?:[0-9a-f]{64})*$/,
+        'must be name:role[+role]:sha256hex, comma-separated',
+      )
+      .optional(),
+    API_PAGE_SIZE_MAX: positiveInt.max(1_000).default(200),
   })
   .superRefine((env, ctx) => {
     // In production nothing connects to a guessed address: credentials live in these URLs.
     if (env.NODE_ENV !== 'production') return;
-    for (const key of ['DATABASE_URL', 'REDIS_URL'] as const) {
+    for (const key of ['DATABASE_URL', 'REDIS_URL', 'DOMAINS_FILE'] as const) {
       if (env[key] === undefined) {
         ctx.addIssue({
           code: 'custom',
@@ -87,7 +97,27 @@ export type Config = Readonly<{
   httpRequestTimeoutMs: number;
   healthCheckTimeoutMs: number;
   shutdownTimeoutMs: number;
+  domainsFile: string;
+  apiKeys: readonly ConfiguredApiKey[];
+  apiPageSizeMax: number;
 }>;
+
+/** A key configured in the environment: only its SHA-256 is known to the service. */
+export type ConfiguredApiKey = Readonly<{
+  name: string;
+  roles: readonly ('erp' | 'operator')[];
+  sha256: string;
+}>;
+
+const DEMO_DOMAINS_FILE = path.join(__dirname, '..', '..', 'fixtures', 'domains.demo.json');
+
+function parseApiKeys(value: string | undefined): ConfiguredApiKey[] {
+  if (value === undefined) return [];
+  return value.split(',').map((item) => {
+    const [name = '', roles = '', sha256 = ''] = item.split(':');
+    return { name, roles: roles.split('+') as ('erp' | 'operator')[], sha256 };
+  });
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -132,5 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    domainsFile: e.DOMAINS_FILE ?? DEMO_DOMAINS_FILE,
+    apiKeys: parseApiKeys(e.API_KEYS),
+    apiPageSizeMax: e.API_PAGE_SIZE_MAX,
   };
 }

@@ -29,14 +29,15 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/REDIS_URL/);
   });
 
-  test('in production the connection URLs must be given, not defaulted', () => {
+  test('in production the connection URLs and the domains file must be given, not defaulted', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
-      /DATABASE_URL.*REDIS_URL|REDIS_URL.*DATABASE_URL/,
+      /DATABASE_URL.*REDIS_URL.*DOMAINS_FILE/,
     );
     const config = loadConfig({
       NODE_ENV: 'production',
       DATABASE_URL: 'mysql://app:secret@db:3306/pagopa',
       REDIS_URL: 'redis://redis:6379',
+      DOMAINS_FILE: '/etc/pagopa-adapter/domains.json',
     });
     expect(config.databaseUrl).toBe('mysql://app:secret@db:3306/pagopa');
   });
@@ -50,6 +51,17 @@ describe('loadConfig', () => {
     ['SHUTDOWN_TIMEOUT_MS', '-1'],
   ])('%s=%s is refused', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(key));
+  });
+
+  test('API keys are configured by name, roles and SHA-256 only', () => {
+    const hash = 'a'.repeat(64);
+    expect(
+      loadConfig({ API_KEYS: `erp-main:erp:${hash},ops:operator+erp:${hash}` }).apiKeys,
+    ).toEqual([
+      { name: 'erp-main', roles: ['erp'], sha256: hash },
+      { name: 'ops', roles: ['operator', 'erp'], sha256: hash },
+    ]);
+    expect(() => loadConfig({ API_KEYS: 'erp-main:erp:plaintext-key' })).toThrow(/API_KEYS/);
   });
 
   test('an empty variable counts as unset', () => {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerKeysCommands } from './commands/keys';
 import { registerMigrateCommands } from './commands/migrate';
 import { registerServeCommands } from './commands/serve';
 
@@ -9,7 +10,11 @@ import { registerServeCommands } from './commands/serve';
  */
 export type RegisterCommands = (program: Command) => void;
 
-const registrations: RegisterCommands[] = [registerServeCommands, registerMigrateCommands];
+const registrations: RegisterCommands[] = [
+  registerServeCommands,
+  registerMigrateCommands,
+  registerKeysCommands,
+];
 
 export function buildProgram(): Command {
   const program = new Command('pagopa-adapter')

@@ -31,6 +31,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.use(requestContext(options.server, logger, metrics));
   app.use(express.json({ limit: options.bodyLimitBytes }));
+  // CSV imports (billing runs) arrive as text; the same limit applies.
+  app.use(express.text({ type: ['text/csv', 'text/plain'], limit: options.bodyLimitBytes }));
 
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });

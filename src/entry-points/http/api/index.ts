@@ -1,0 +1,58 @@
+import path from 'node:path';
+import express, { type Express } from 'express';
+import type { Db } from '../../../data-access/db';
+import type { Config } from '../../../shared/config';
+import type { Domains } from '../../../shared/domains-config';
+import type { Logger } from '../../../shared/logger';
+import { createAuthenticator } from './auth';
+import { mountRoutes, openApiDocument, type RouteSpec } from './route';
+import { systemRoutes } from './system-routes';
+
+/** What the ERP API's handlers may use. */
+export type ApiDeps = {
+  db: Db;
+  domains: Domains;
+  config: Config;
+  logger: Logger;
+};
+
+/**
+ * Every route of the ERP API and the ops API. A feature adds its routes here; the OpenAPI
+ * document, the auth sweep test and response checking all read this one list.
+ */
+export function apiRoutes(deps: ApiDeps): RouteSpec[] {
+  return [...systemRoutes(deps)];
+}
+
+export const API_INFO = { title: 'pagopa-adapter ERP API', version: '1.0.0' };
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pagopa-adapter API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/api/v1/openapi.json', dom_id: '#ui' });</script>
+</body></html>`;
+
+/** Mounts the API routes, the OpenAPI document and the browsable docs (served locally, no CDN). */
+export function mountApi(app: Express, deps: ApiDeps): RouteSpec[] {
+  const routes = apiRoutes(deps);
+  const document = openApiDocument(routes, API_INFO);
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  const swaggerDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+  app.use('/docs/assets', express.static(swaggerDir, { index: false, maxAge: '1h' }));
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(DOCS_HTML);
+  });
+  mountRoutes(app, routes, {
+    authenticate: createAuthenticator({
+      db: deps.db,
+      configured: deps.config.apiKeys,
+      allowDemoKeys: deps.config.env !== 'production',
+    }),
+    checkResponses: deps.config.env !== 'production',
+  });
+  return routes;
+}
