@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { ACCOUNTS } from '../data-access/ledger-repository';
+import { CARD_CODE_ALGORITHMS, DEFAULT_CARD_CODE_ALGORITHM } from '../domain/codes/card-code';
 
 /**
  * The creditor entities (domains) this deployment serves, from a JSON file validated at start.
@@ -53,7 +54,7 @@ const DomainSchema = z
         authorisationCode: z.string().max(50).optional(),
       })
       .optional(),
-    cardCodeAlgorithm: z.enum(['mod93']).default('mod93'),
+    cardCodeAlgorithm: z.enum(CARD_CODE_ALGORITHMS).default(DEFAULT_CARD_CODE_ALGORITHM),
     accounts: z.strictObject({
       CANTEEN: AccountSettingsSchema,
       NURSERY_MEALS: AccountSettingsSchema,
