@@ -105,6 +105,8 @@ const DATA_MATRIX_PREFIX = 'codfase=NBPA;';
 const WIDTH = { creditor: 11, debtorFiscalCode: 16, debtorName: 40, subject: 110, filler: 12 };
 /** 13 (prefix) + 50 (codeline) + 3 (`1P1`) + 11 + 16 + 40 + 110 + 12 + 1 (`A`). */
 export const POSTE_DATA_MATRIX_LENGTH = 256;
+/** Where the creditor fiscal code, the last field that identifies the payment, ends. */
+const DATA_MATRIX_IDENTIFICATION_END = 77;
 export const POSTE_AMOUNT_CENTS_MAX = 9_999_999_999;
 
 export type PosteDataMatrix = {
@@ -117,6 +119,15 @@ export type PosteDataMatrix = {
   debtorName: string;
   subject: string;
 };
+
+/** What is read back: the descriptive fields only when the string has the full 256-character layout. */
+export type ParsedPosteDataMatrix = Pick<
+  PosteDataMatrix,
+  'noticeNumber' | 'postalAccount' | 'amountCents' | 'creditorFiscalCode'
+> &
+  Partial<Pick<PosteDataMatrix, 'debtorFiscalCode' | 'debtorName' | 'subject'>> & {
+    notice: ParsedNoticeNumber;
+  };
 
 /**
  * Poste's reader takes plain ASCII: accents are dropped (`Nicolò` -> `Nicolo`) and anything else
@@ -192,34 +203,38 @@ export function makePosteDataMatrix(input: {
 }
 
 /**
- * Reads a scanned Poste Data Matrix string, checking every fixed marker of the layout so that a
- * misread is refused rather than turned into a wrong amount. A notice whose check digits do not
- * match is still returned (see `notice.checkDigitsValid`).
+ * Reads a scanned Poste Data Matrix string. What identifies the payment (prefix, codeline, `1P1`,
+ * creditor fiscal code) is checked marker by marker, so a misread is refused rather than turned
+ * into a wrong amount. The descriptive tail is read only when the string has the full layout of
+ * 256 characters. Why tolerate other lengths: pagoPA's own decoder (io-app) reads nothing past the
+ * creditor fiscal code, and its test string is 255 characters long (a 39-character name), so
+ * printers that pad differently exist. A notice whose check digits do not match is still
+ * returned (see `notice.checkDigitsValid`).
  * @throws AppError('payment-code-invalid') when the string does not follow the layout.
  */
-export function parsePosteDataMatrix(
-  text: string,
-): PosteDataMatrix & { notice: ParsedNoticeNumber } {
+export function parsePosteDataMatrix(text: string): ParsedPosteDataMatrix {
   const invalid = (why: string): AppError =>
     new AppError('payment-code-invalid', `Poste Data Matrix: ${why}`);
-  if (!text.startsWith(DATA_MATRIX_PREFIX))
+  if (!text.startsWith(DATA_MATRIX_PREFIX)) {
     throw invalid(`it must start with ${DATA_MATRIX_PREFIX}`);
-  if (text.length !== POSTE_DATA_MATRIX_LENGTH) {
-    throw invalid(`it has ${text.length} characters instead of ${POSTE_DATA_MATRIX_LENGTH}`);
   }
+  if (text.length < DATA_MATRIX_IDENTIFICATION_END + 1 || text.length > POSTE_DATA_MATRIX_LENGTH) {
+    throw invalid(`it has ${text.length} characters; at most ${POSTE_DATA_MATRIX_LENGTH} expected`);
+  }
+  if (!text.endsWith('A')) throw invalid('it must end with A');
   const at = (start: number, end: number): string => text.slice(start, end);
   const codeline = /^18(\d{18})12(\d{12})10(\d{10})3(\d{3})1P1$/.exec(at(13, 66));
-  if (codeline === null)
+  if (codeline === null) {
     throw invalid('the codeline is not 18<notice>12<account>10<amount>3<type>1P1');
+  }
   const [, noticeNumber = '', postalAccount = '', amount = '', documentType = ''] = codeline;
   if (documentType !== POSTE_DOCUMENT_TYPE) {
     throw invalid(`document type ${documentType} is not ${POSTE_DOCUMENT_TYPE}`);
   }
-  const creditorFiscalCode = at(66, 77);
-  if (!FISCAL_CODE_11.test(creditorFiscalCode))
+  const creditorFiscalCode = at(66, DATA_MATRIX_IDENTIFICATION_END);
+  if (!FISCAL_CODE_11.test(creditorFiscalCode)) {
     throw invalid('the creditor fiscal code must be 11 digits');
-  if (!text.endsWith(`${' '.repeat(WIDTH.filler)}A`))
-    throw invalid('it must end with 12 spaces and A');
+  }
   let notice: ParsedNoticeNumber;
   try {
     notice = parseNoticeNumber(noticeNumber);
@@ -231,14 +246,20 @@ export function parsePosteDataMatrix(
       { cause: err },
     );
   }
-  return {
+  const identification = {
     noticeNumber,
     postalAccount,
     amountCents: toCents(Number(amount)),
     creditorFiscalCode,
+    notice,
+  };
+  if (text.length !== POSTE_DATA_MATRIX_LENGTH || !text.endsWith(`${' '.repeat(WIDTH.filler)}A`)) {
+    return identification;
+  }
+  return {
+    ...identification,
     debtorFiscalCode: at(77, 93).trimEnd(),
     debtorName: at(93, 133).trimEnd(),
     subject: at(133, 243).trimEnd(),
-    notice,
   };
 }
