@@ -349,7 +349,7 @@ const fullV2Receipt: Receipt = {
     {
       ...fullV1Receipt.transfers[0]!,
       companyName: 'Comune di Esempio',
-    } as Receipt['transfers'][number],
+    },
     {
       transferId: 2,
       amountCents: 1600,

@@ -102,8 +102,6 @@ const validFixtures: Case[] = fs
   .filter((f) => f.endsWith('.xml') && !f.includes('.document.') && !/\.(lenient|attack)-/.test(f))
   .map((f): Case => [f, s.fixture(f), f.startsWith('nodo-') ? 'nodeForPa' : 'paForNode']);
 
-const NS = { paForNode: PA_FOR_NODE_NS, nodeForPa: NODE_FOR_PA_NS } as const;
-
 async function expectValid(xml: string, schema: SchemaSet): Promise<void> {
   const result = await validateAgainstXsd(xml, schema);
   expect(result.errors).toEqual([]);
@@ -187,11 +185,6 @@ describeWithOfficialSpec(
         official.paForNode,
       );
       expect(result.valid).toBe(false);
-    });
-
-    it('checks the same namespaces as ours', () => {
-      expect(NS.paForNode).toBe('http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd');
-      expect(NS.nodeForPa).toBe('http://ws.pagamenti.telematici.gov/');
     });
   },
 );
