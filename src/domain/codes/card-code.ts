@@ -63,6 +63,31 @@ export function makeCardCode(
   return `${cardNumber}${checkDigitsFor(cardNumber, algorithm)}`;
 }
 
+type Checked = { ok: true; value: ParsedCardCode } | { ok: false; reason: string };
+
+/** The checks of {@link parseCardCode} without the cost of building an error. */
+function check(cardCode: string, algorithm: CardCodeAlgorithm): Checked {
+  if (
+    cardCode.length < 3 ||
+    cardCode.length > CARD_NUMBER_LENGTH_MAX + 2 ||
+    !DIGITS.test(cardCode)
+  ) {
+    return {
+      ok: false,
+      reason: `card code "${shown(cardCode)}" must be 3 to ${CARD_NUMBER_LENGTH_MAX + 2} digits: the card number and 2 check digits`,
+    };
+  }
+  const cardNumber = cardCode.slice(0, -2);
+  const checkDigits = cardCode.slice(-2);
+  if (checkDigitsFor(cardNumber, algorithm) !== checkDigits) {
+    return {
+      ok: false,
+      reason: `card code ${cardCode} is mistyped: its last 2 digits do not match the card number`,
+    };
+  }
+  return { ok: true, value: { cardCode, cardNumber, checkDigits } };
+}
+
 /**
  * Splits a card code into card number and check digits and verifies them.
  * Why an error and not a lookup miss: a wrong check digit is a typo the parent can fix, and must
@@ -73,25 +98,9 @@ export function parseCardCode(
   cardCode: string,
   algorithm: CardCodeAlgorithm = DEFAULT_CARD_CODE_ALGORITHM,
 ): ParsedCardCode {
-  if (
-    cardCode.length < 3 ||
-    cardCode.length > CARD_NUMBER_LENGTH_MAX + 2 ||
-    !DIGITS.test(cardCode)
-  ) {
-    throw new AppError(
-      'card-code-invalid',
-      `card code "${shown(cardCode)}" must be 3 to ${CARD_NUMBER_LENGTH_MAX + 2} digits: the card number and 2 check digits`,
-    );
-  }
-  const cardNumber = cardCode.slice(0, -2);
-  const checkDigits = cardCode.slice(-2);
-  if (checkDigitsFor(cardNumber, algorithm) !== checkDigits) {
-    throw new AppError(
-      'card-code-invalid',
-      `card code ${cardCode} is mistyped: its last 2 digits do not match the card number`,
-    );
-  }
-  return { cardCode, cardNumber, checkDigits };
+  const checked = check(cardCode, algorithm);
+  if (!checked.ok) throw new AppError('card-code-invalid', checked.reason);
+  return checked.value;
 }
 
 /** Whether {@link parseCardCode} accepts the code. */
@@ -99,10 +108,5 @@ export function isValidCardCode(
   cardCode: string,
   algorithm: CardCodeAlgorithm = DEFAULT_CARD_CODE_ALGORITHM,
 ): boolean {
-  try {
-    parseCardCode(cardCode, algorithm);
-    return true;
-  } catch {
-    return false;
-  }
+  return check(cardCode, algorithm).ok;
 }
