@@ -375,3 +375,70 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/** An entry with the name of the account it was posted on: one line of a card's history. */
+export type CardEntry = LedgerEntry & { account: Account };
+
+/**
+ * A card's entries, newest first, older than `beforeId` when given, at most `limit`.
+ * Why one ordered, limited read per account merged by id: each uses the (card_account_id, id)
+ * index as it stands and stops after `limit` rows, however long the card's history is.
+ */
+export async function listCardEntries(
+  db: Knex,
+  cardId: number,
+  options: { beforeId?: number; limit: number; account?: Account },
+): Promise<CardEntry[]> {
+  const accounts = (await db('card_accounts')
+    .where({ card_id: cardId })
+    .modify((q) => {
+      if (options.account !== undefined) void q.where({ account: options.account });
+    })
+    .select('id', 'account')) as { id: number | string; account: Account }[];
+  const perAccount = await Promise.all(
+    accounts.map(async (a) => {
+      const rows = (await db<EntryRow>('ledger_entries')
+        .where({ card_account_id: Number(a.id) })
+        .modify((q) => {
+          if (options.beforeId !== undefined) void q.where('id', '<', options.beforeId);
+        })
+        .orderBy('id', 'desc')
+        .limit(options.limit)) as EntryRow[];
+      return rows.map((r) => ({ ...toLedgerEntry(r), account: a.account }));
+    }),
+  );
+  return perAccount
+    .flat()
+    .sort((x, y) => y.id - x.id)
+    .slice(0, options.limit);
+}
+
+export type AccountDescription = {
+  cardAccountId: number;
+  domainId: string;
+  cardCode: string;
+  account: Account;
+};
+
+/** Names accounts by card code and account, for operators reading a verification report. */
+export async function describeAccounts(
+  db: Knex,
+  cardAccountIds: readonly number[],
+): Promise<AccountDescription[]> {
+  if (cardAccountIds.length === 0) return [];
+  const rows = (await db('card_accounts as a')
+    .join('cards as c', 'c.id', 'a.card_id')
+    .whereIn('a.id', cardAccountIds)
+    .select('a.id', 'a.account', 'c.domain_id', 'c.card_code')) as {
+    id: number | string;
+    account: Account;
+    domain_id: string;
+    card_code: string;
+  }[];
+  return rows.map((r) => ({
+    cardAccountId: Number(r.id),
+    domainId: r.domain_id,
+    cardCode: r.card_code,
+    account: r.account,
+  }));
+}

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerKeysCommands } from './commands/keys';
+import { registerLedgerCommands } from './commands/ledger';
 import { registerMigrateCommands } from './commands/migrate';
 import { registerServeCommands } from './commands/serve';
 
@@ -14,6 +15,7 @@ const registrations: RegisterCommands[] = [
   registerServeCommands,
   registerMigrateCommands,
   registerKeysCommands,
+  registerLedgerCommands,
 ];
 
 export function buildProgram(): Command {
