@@ -15,6 +15,11 @@
  */
 import bwipjs from 'bwip-js';
 import PDFDocument from 'pdfkit';
+import { toCents } from '../../domain/codes/money';
+import {
+  makePaymentNoticeQrCode,
+  makePosteDataMatrix,
+} from '../../domain/codes/payment-notice-codes';
 import { AppError } from '../../domain/errors';
 
 export type NoticePlan = 'SINGLE' | 'INSTALLMENTS' | 'ALTERNATIVES';
@@ -90,8 +95,10 @@ const MAX_AMOUNT_CENTS = 9_999_999_999;
  * Renders the notice to a PDF buffer: for SINGLE one page, for INSTALLMENTS 1 + n pages, for
  * ALTERNATIVES n pages.
  *
- * @throws AppError('invalid-input') when a fiscal code, date, text or the plan/options shape is wrong.
- * @throws AppError('notice-number-invalid') when a notice number is not 18 digits.
+ * @throws AppError('invalid-input') when a fiscal code (the Data Matrix needs 11 to 16 characters
+ *   for the debtor's), the postal account, a date, a text or the plan/options shape is wrong.
+ * @throws AppError('notice-number-invalid') when a notice number is not 18 digits or its check
+ *   digits do not match (the code builders are strict for notices we print).
  * @throws AppError('amount-invalid') when an amount is not an integer number of cents in 1..9999999999.
  */
 export async function renderPaymentNotice(model: PaymentNoticeModel): Promise<Buffer> {
@@ -122,20 +129,21 @@ export async function renderPaymentNotice(model: PaymentNoticeModel): Promise<Bu
 // ---------------------------------------------------------------------------------------------
 // Formatting (exported for table-driven tests)
 
-/** 1230 -> "12,30"; 123456789 -> "1.234.567,89". Integer arithmetic only. */
+/**
+ * 1230 -> "12,30"; 123456789 -> "1.234.567,89". Integer arithmetic only.
+ * @throws AppError('amount-invalid') when the value is not whole, non-negative, safe cents.
+ */
 export function formatEuroCents(amountCents: number): string {
-  if (!Number.isSafeInteger(amountCents) || amountCents < 0) {
-    throw new AppError(
-      'amount-invalid',
-      `amount must be non-negative integer cents: ${amountCents}`,
-    );
-  }
+  toCents(amountCents);
   const euros = Math.trunc(amountCents / 100).toString();
   const cents = (amountCents % 100).toString().padStart(2, '0');
   return `${euros.replace(/\B(?=(\d{3})+(?!\d))/g, '.')},${cents}`;
 }
 
-/** "2025-12-31" -> "31/12/2025". */
+/**
+ * "2025-12-31" -> "31/12/2025".
+ * @throws AppError('invalid-input') when the text is not a real YYYY-MM-DD date.
+ */
 export function formatItalianDate(isoDate: string): string {
   const [y, m, d] = parseIsoDate(isoDate);
   return `${pad2(d)}/${pad2(m)}/${y}`;
@@ -144,52 +152,6 @@ export function formatItalianDate(isoDate: string): string {
 /** "302032002700000251" -> "3020 3200 2700 0002 51", as on the official notice. */
 export function groupNoticeNumber(noticeNumber: string): string {
   return noticeNumber.replace(/(\d{4})(?=\d)/g, '$1 ');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Codes (PAGOPA.md §8). Private because src/domain/codes/payment-notice-codes.ts, when it lands,
-// should own them; these follow the same spec so the switch is a change of import.
-
-/** `PAGOPA|002|<NAV 18>|<CF ente 11>|<amount in cents, at least 2 digits>`. */
-function buildQrString(noticeNumber: string, creditorFiscalCode: string, amountCents: number) {
-  return `PAGOPA|002|${noticeNumber}|${creditorFiscalCode}|${amountCents.toString().padStart(2, '0')}`;
-}
-
-/**
- * Poste Data Matrix for a "Bollettino PA" (document type 896): `codfase=NBPA;` + codeline + `1P1` +
- * CF ente (11) + CF debtor (16) + debtor name (40) + subject (110) + 12 spaces + `A`.
- * Codeline: `18` + NAV (18) + `12` + c/c (12, zero-padded) + `10` + amount (10, zero-padded) + `3896`.
- * Free text is folded to printable ASCII so every field keeps its fixed width in bytes.
- */
-function buildPosteDataMatrixString(
-  option: NoticeOption,
-  creditor: NoticeCreditor,
-  account: NoticePostalAccount,
-  debtor: NoticeDebtor,
-  subject: string,
-): string {
-  const codeline =
-    `18${option.noticeNumber}` +
-    `12${account.accountNumber.padStart(12, '0')}` +
-    `10${option.amountCents.toString().padStart(10, '0')}` +
-    '3896';
-  return (
-    `codfase=NBPA;${codeline}1P1` +
-    fixedWidth(creditor.fiscalCode, 11) +
-    fixedWidth(debtor.fiscalCode, 16) +
-    fixedWidth(debtor.fullName, 40) +
-    fixedWidth(subject, 110) +
-    ' '.repeat(12) +
-    'A'
-  );
-}
-
-function fixedWidth(text: string, width: number): string {
-  const ascii = text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^\x20-\x7e]/g, ' ');
-  return ascii.slice(0, width).padEnd(width, ' ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,7 +277,42 @@ type Page =
       readonly when: string;
       /** Other options of the same notice, as short sentences (alternatives only). */
       readonly others: readonly string[];
+      readonly codes: OptionCodes;
     };
+
+interface OptionCodes {
+  readonly qrCode: string;
+  /** Only when the creditor has a postal account. */
+  readonly posteDataMatrix: string | undefined;
+}
+
+/**
+ * Builds both codes before the document is opened, so a model the builders refuse (e.g. a notice
+ * number whose check digits do not match) fails the call instead of leaving a half-written PDF.
+ */
+function codesOf(model: PaymentNoticeModel, option: NoticeOption): OptionCodes {
+  const { creditor, debtor } = model;
+  const account = creditor.postalAccount;
+  return {
+    qrCode: makePaymentNoticeQrCode({
+      noticeNumber: option.noticeNumber,
+      creditorFiscalCode: creditor.fiscalCode,
+      amountCents: option.amountCents,
+    }),
+    posteDataMatrix:
+      account === undefined
+        ? undefined
+        : makePosteDataMatrix({
+            noticeNumber: option.noticeNumber,
+            postalAccount: account.accountNumber,
+            amountCents: option.amountCents,
+            creditorFiscalCode: creditor.fiscalCode,
+            debtorFiscalCode: debtor.fiscalCode,
+            debtorName: debtor.fullName,
+            subject: model.subject,
+          }),
+  };
+}
 
 /** Rows of the instalment list that fit on one summary page; more continue on the next. */
 const SUMMARY_ROWS_PER_PAGE = 22;
@@ -330,6 +327,7 @@ function planPages(model: PaymentNoticeModel): Page[] {
         label: 'RATA UNICA',
         when: 'Puoi pagare con una unica rata.',
         others: [],
+        codes: codesOf(model, option),
       }));
     case 'INSTALLMENTS': {
       const sorted = [...options].sort(
@@ -350,6 +348,7 @@ function planPages(model: PaymentNoticeModel): Page[] {
           label: `RATA ${n} DI ${sorted.length}`,
           when: `Rata ${n} di ${sorted.length}: paga questa rata entro la sua scadenza.`,
           others: [],
+          codes: codesOf(model, option),
         };
       });
       return [...summaries, ...perInstallment];
@@ -371,6 +370,7 @@ function planPages(model: PaymentNoticeModel): Page[] {
         others: sorted.flatMap((other, j) =>
           j === i ? [] : [`${formatEuroCents(other.amountCents)} Euro ${whenOf(j)}`],
         ),
+        codes: codesOf(model, option),
       }));
     }
   }
@@ -409,7 +409,10 @@ function drawPage(doc: Doc, model: PaymentNoticeModel, page: Page): void {
   y = drawHowMuchAndWhere(doc, page, y);
   y = drawBankPart(doc, model, page, y);
   const account = model.creditor.postalAccount;
-  if (account !== undefined) drawPostalPart(doc, model, page.option, account, y);
+  const dataMatrix = page.codes.posteDataMatrix;
+  if (account !== undefined && dataMatrix !== undefined) {
+    drawPostalPart(doc, model, page.option, account, dataMatrix, y);
+  }
 }
 
 function drawHeader(doc: Doc, model: PaymentNoticeModel): number {
@@ -589,11 +592,7 @@ function drawBankPart(
     .stroke();
 
   // Version 4 (33 x 33) and ECC level M, as the notice specification fixes them.
-  const qr = barcodeMatrix(
-    'qrcode',
-    buildQrString(option.noticeNumber, creditor.fiscalCode, option.amountCents),
-    'eclevel=M version=4',
-  );
+  const qr = barcodeMatrix('qrcode', page.codes.qrCode, 'eclevel=M version=4');
   // The white quiet zone the QR code needs (4 modules) is kept free on every side.
   const qrX = MARGIN + 12 + 4 * QR_MODULE_PT;
   const qrY = top + 32;
@@ -635,6 +634,7 @@ function drawPostalPart(
   model: PaymentNoticeModel,
   option: NoticeOption,
   account: NoticePostalAccount,
+  dataMatrix: string,
   top: number,
 ): void {
   const { creditor, debtor } = model;
@@ -658,11 +658,7 @@ function drawPostalPart(
     );
 
   // Square symbol, size chosen by the encoder (the 256-character payload needs 48 x 48 or so).
-  const dm = barcodeMatrix(
-    'datamatrix',
-    buildPosteDataMatrixString(option, creditor, account, debtor, model.subject),
-    '',
-  );
+  const dm = barcodeMatrix('datamatrix', dataMatrix, '');
   const dmX = MARGIN + 12 + 2 * DATA_MATRIX_MODULE_PT;
   const dmY = top + 54;
   drawMatrix(doc, dm, dmX, dmY, DATA_MATRIX_MODULE_PT);
