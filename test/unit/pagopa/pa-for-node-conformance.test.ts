@@ -6,6 +6,8 @@
  * really send.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import * as soap from 'soap';
 import {
   type SchemaSet,
   describeWithOfficialSpec,
@@ -13,11 +15,13 @@ import {
   officialSchema,
   officialWsdlSchema,
   ownSchema,
+  ownWsdlDir,
   ownWsdlSchema,
   validateAgainstXsd,
 } from '../../helpers/xsd';
 import {
   PA_FOR_NODE_NS,
+  PA_FOR_NODE_OPERATIONS,
   buildCardTopUpDocument,
   buildPaDemandPaymentNoticeRequest,
   buildPaDemandPaymentNoticeResponse,
@@ -134,6 +138,39 @@ describe('paForNode / nodeForPa documents against our own wsdl/', () => {
       schema,
     );
     await expectValid(s.fixture('card-top-up.document.xml'), schema);
+  });
+
+  it.each([
+    ['paForNode.wsdl', [...PA_FOR_NODE_OPERATIONS]],
+    [
+      'nodeForPa.wsdl',
+      ['nodoChiediElencoFlussiRendicontazione', 'nodoChiediFlussoRendicontazione'],
+    ],
+  ])(
+    '%s loads with the soap package, with soapAction = operation name',
+    async (file, operations) => {
+      const wsdlPath = path.join(ownWsdlDir, file);
+      const client = await soap.createClientAsync(wsdlPath);
+      const services = Object.values(client.describe()) as Record<
+        string,
+        Record<string, unknown>
+      >[];
+      expect(services).toHaveLength(1);
+      const ports = Object.values(services[0]!);
+      expect(ports).toHaveLength(1);
+      expect(Object.keys(ports[0]!).sort()).toEqual([...operations].sort());
+      const actions = [...fs.readFileSync(wsdlPath, 'utf8').matchAll(/soapAction="([^"]*)"/g)].map(
+        (m) => m[1],
+      );
+      expect(actions.sort()).toEqual([...operations].sort());
+    },
+  );
+
+  it('paForNode.wsdl is served at /pagopa/paForNode', () => {
+    const wsdl = fs.readFileSync(path.join(ownWsdlDir, 'paForNode.wsdl'), 'utf8');
+    expect(/<soap:address location="https?:\/\/[^/"]+(\/[^"]*)"/.exec(wsdl)?.[1]).toBe(
+      '/pagopa/paForNode',
+    );
   });
 
   it('rejects a document that breaks the schema (the check can fail)', async () => {

@@ -10,6 +10,7 @@
  * Building rules: every builder emits elements in XSD sequence order and refuses (AppError
  * 'invalid-input') a value that would make the document invalid, so what we send always validates.
  */
+import { centsFromDecimalString, centsToDecimalString } from '../../../domain/codes/money';
 import { AppError } from '../../../domain/errors';
 import {
   type XmlObject,
@@ -94,11 +95,10 @@ export interface KoResponse {
 // ------------------------------------------------------------------------------------------------
 // Amounts: `\d+\.\d{2}` on the wire, integer cents inside.
 
-export const AMOUNT_CENTS_MAX = 99_999_999_999; // 999999999.99
-const AMOUNT = /^(\d{1,9})\.(\d{2})$/;
+export const AMOUNT_CENTS_MAX = 99_999_999_999; // 999999999.99, the XSD maxInclusive
 
 /**
- * Converts a wire amount (`12.30`) to integer cents without floating point.
+ * Converts a wire amount (`12.30`) to integer cents without floating point (domain money codec).
  * @throws AppError('xml-schema-invalid') naming the element when the text is not `\d+\.\d{2}`,
  * exceeds 999999999.99, or is zero where the XSD says stAmountNotZero.
  */
@@ -108,10 +108,13 @@ export function readCents(
   raw: string,
   opts: { notZero: boolean },
 ): number {
-  // Leading zeros are allowed by xsd:decimal ("007.50"); strip them before the length check.
-  const m = AMOUNT.exec(raw.replace(/^0+(?=\d)/, ''));
-  if (!m) throw invalidElement(obj, name, `amount must be digits, a dot and 2 decimals: '${raw}'`);
-  const cents = Number(m[1]) * 100 + Number(m[2]);
+  let cents: number;
+  try {
+    cents = centsFromDecimalString(raw);
+  } catch {
+    throw invalidElement(obj, name, `amount must be digits, a dot and 2 decimals: '${raw}'`);
+  }
+  if (cents > AMOUNT_CENTS_MAX) throw invalidElement(obj, name, 'amount above 999999999.99');
   if (opts.notZero && cents === 0) throw invalidElement(obj, name, 'amount must be at least 0.01');
   return cents;
 }
@@ -139,8 +142,7 @@ export function formatCents(cents: number, what: string, opts: { notZero: boolea
     throw new AppError('invalid-input', `${what}: amount in cents out of range: ${cents}`);
   }
   if (opts.notZero && cents === 0) throw new AppError('invalid-input', `${what}: amount is zero`);
-  const units = Math.floor(cents / 100);
-  return `${units}.${String(cents % 100).padStart(2, '0')}`;
+  return centsToDecimalString(cents);
 }
 
 // ------------------------------------------------------------------------------------------------
