@@ -112,8 +112,12 @@ export function cardLedger(db: Knex): CardLedger {
   return {
     postToCardAccount: (cardId, account, entry, options) =>
       db.transaction(async (trx) => {
+        // A locking read, like postEntry's own: a plain read here would fix the transaction's
+        // snapshot before the lock is granted, and postEntry would then not see an entry a
+        // concurrent resend committed meanwhile (and fail on the unique index instead).
         const accountRow = (await trx('card_accounts')
           .where({ card_id: cardId, account })
+          .forUpdate()
           .first('id')) as { id: number | string } | undefined;
         if (accountRow === undefined) {
           throw new AppError('not-found', `card ${cardId} has no ${account} account`);
