@@ -916,6 +916,7 @@ describe('builders refuse what would not validate', () => {
       'a card code with letters',
       () => buildCardTopUpDocument({ ...s.cardTopUp, cardCode: 'AB123' }),
     ],
+    ['a KO answer without faultBean', () => buildPaSendRtResponse(2, { outcome: 'KO' })],
   ] as [string, () => unknown][])('refuses %s', (_n, fn) => {
     expect(codeOf(fn)).toBe('invalid-input');
   });

@@ -506,8 +506,13 @@ export function readOutcome(obj: XmlObject): 'OK' | 'KO' {
   return enumText(obj, 'outcome', ['OK', 'KO'] as const);
 }
 
-/** outcome + fault, the ctResponse head every paForNode answer starts with. */
+/**
+ * outcome + fault, the ctResponse head every paForNode answer starts with.
+ * @throws AppError('invalid-input') for a KO without faultBean: the XSD allows it, but the Node
+ * (and the WISP converter) treat a KO without fault as unrecoverable, so we never send one.
+ */
 export function responseHeadXml(r: { outcome: 'OK' | 'KO'; fault?: Fault }): string {
+  if (r.outcome === 'KO' && r.fault === undefined) fail('fault', 'a KO answer needs a faultBean');
   return leaf('outcome', r.outcome) + faultXml(r.fault);
 }
 

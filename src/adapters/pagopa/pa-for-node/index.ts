@@ -12,7 +12,17 @@ import { type PaGetPaymentRequest, readPaGetPaymentRequest } from './pa-get-paym
 import { type PaSendRtRequest, readPaSendRtRequest } from './pa-send-rt';
 import { type PaVerifyPaymentNoticeRequest, readPaVerifyPaymentNoticeRequest } from './pa-verify';
 
-export * from './common';
+export {
+  type Fault,
+  type KoResponse,
+  type MetadataEntry,
+  type NoticeRef,
+  type StationRef,
+  type Subject,
+  AMOUNT_CENTS_MAX,
+  PA_FOR_NODE_NS,
+  formatCents,
+} from './common';
 export * from './pa-verify';
 export * from './pa-get-payment';
 export * from './pa-send-rt';
