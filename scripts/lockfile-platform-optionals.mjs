@@ -5,6 +5,7 @@
 // other platforms without downloading anything. Usage: node scripts/lockfile-platform-optionals.mjs
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import process from 'node:process';
 
 const lockPath = 'package-lock.json';
 let output = '';
