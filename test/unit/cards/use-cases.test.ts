@@ -110,7 +110,7 @@ describe('charging a card', () => {
     reference: 'meal-1',
     description: 'Pranzo',
   };
-  const failingWith = (err: unknown): CardLedger => ({
+  const failingWith = (err: Error): CardLedger => ({
     postToCardAccount: () => Promise.reject(err),
   });
 

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { isTransientDbError } from '../../../data-access/errors';
 import { describeAccounts, verifyBalances } from '../../../data-access/ledger-repository';
+import { AppError } from '../../../domain/errors';
 import { EXIT, printLine, runCommand } from '../run-command';
 import { withDb } from '../with-db';
 
@@ -34,6 +36,15 @@ export function registerLedgerCommands(program: Command): void {
               account: names.get(m.cardAccountId)?.account ?? null,
             })),
           };
+        }).catch((err: unknown) => {
+          // Exit 2 means "the ledger is wrong": an outage must not read as that, so it is 3.
+          if (!isTransientDbError(err)) throw err;
+          throw new AppError(
+            'dependency-down',
+            `cannot read the database: ${(err as Error).message}`,
+            {},
+            { cause: err },
+          );
         });
         if (opts.json === true) {
           printLine(JSON.stringify(report));
