@@ -9,6 +9,7 @@
  * spelled either way in the RT, dates with a time zone) and strict about amounts and identifiers.
  */
 import { AppError } from '../../domain/errors';
+import { centsFromDecimalString, centsToDecimalString } from '../../domain/codes/money';
 import {
   attr,
   buildXml,
@@ -37,25 +38,34 @@ export const RPT_RT_VERSION = '6.2.0';
 // ------------------------------------------------------------------------------------------------
 // Money and scalar conversions shared by the pagoPA modules.
 
-/** Integer euro cents. */
+/**
+ * Integer euro cents. A plain number here (the domain's `Cents` is branded): these wire types are
+ * built from literals in fixtures and the simulator, and every value still goes through the codec.
+ */
 export type Cents = number;
 
 const MAX_CENTS = 99_999_999_999; // 999999999.99, the XSD maximum
-const AMOUNT = /^(\d{1,9})\.(\d{2})$/;
 
 /**
- * Converts an XSD amount (`\d+\.\d{2}`, at most 999999999.99) to integer cents.
+ * Converts an XSD amount (`\d+\.\d{2}`, at most 999999999.99) to integer cents, with the domain
+ * codec plus the XSD maximum.
  * @throws AppError('amount-invalid') for any other form (`10`, `10.5`, `1e3`, `-1.00`, `1,00`).
  */
 export function decimalToCents(value: string, where = 'amount'): Cents {
-  const m = AMOUNT.exec(value);
-  if (!m)
+  let cents: number;
+  try {
+    cents = centsFromDecimalString(value);
+  } catch (err) {
     throw new AppError(
       'amount-invalid',
-      `${where}: "${value}" is not an amount with two decimals`,
+      `${where}: "${value.slice(0, 20)}" is not an amount with two decimals`,
       { where },
+      { cause: err },
     );
-  return Number(m[1]) * 100 + Number(m[2]);
+  }
+  if (cents > MAX_CENTS)
+    throw new AppError('amount-invalid', `${where}: ${value} exceeds 999999999.99`, { where });
+  return cents;
 }
 
 /**
@@ -63,11 +73,9 @@ export function decimalToCents(value: string, where = 'amount'): Cents {
  * @throws AppError('amount-invalid') for negative, fractional or too large values.
  */
 export function centsToDecimal(cents: Cents): string {
-  if (!Number.isSafeInteger(cents) || cents < 0 || cents > MAX_CENTS) {
-    throw new AppError('amount-invalid', `${cents} is not a valid amount in cents`);
-  }
-  const s = String(cents).padStart(3, '0');
-  return `${s.slice(0, -2)}.${s.slice(-2)}`;
+  if (cents > MAX_CENTS)
+    throw new AppError('amount-invalid', `${cents} cents exceeds 999999999.99`);
+  return centsToDecimalString(cents);
 }
 
 function amountAt(obj: XmlObject, name: string, opts: { notZero?: boolean } = {}): Cents {
