@@ -3,7 +3,7 @@ import type { CardRegistry } from '../domain/cards/register-card';
 import type { CardLedger } from '../domain/cards/charge-card';
 import type { NewCard } from '../domain/cards/new-card';
 import type { UnpaidOption } from '../domain/cards/debt-due';
-import type { Card, CardAccount } from '../domain/cards/types';
+import type { AuditNote, Card, CardAccount } from '../domain/cards/types';
 import type { DebtPositionSummary } from '../domain/cards/views';
 import { AppError } from '../domain/errors';
 import { isDuplicateKey } from './errors';
@@ -110,7 +110,7 @@ export function cardRegistry(db: Knex): CardRegistry {
 /** Postings on a card's accounts, each in its own transaction (see `postEntry`). */
 export function cardLedger(db: Knex): CardLedger {
   return {
-    postToCardAccount: (cardId, account, entry, options) =>
+    postToCardAccount: (cardId, account, entry, options, audit?: AuditNote) =>
       db.transaction(async (trx) => {
         // A locking read, like postEntry's own: a plain read here would fix the transaction's
         // snapshot before the lock is granted, and postEntry would then not see an entry a
@@ -132,6 +132,24 @@ export function cardLedger(db: Knex): CardLedger {
         const balance = (await trx('card_accounts')
           .where({ id: accountRow.id })
           .first('balance_cents')) as { balance_cents: number | string };
+        if (audit !== undefined && posted.created) {
+          await trx('audit_events').insert({
+            actor: audit.actor,
+            action: audit.action,
+            subject_type: audit.subjectType,
+            subject_id: audit.subjectId,
+            reason: audit.reason,
+            before_state: JSON.stringify({
+              balanceCents: posted.entry.balanceAfterCents - posted.entry.amountCents,
+            }),
+            after_state: JSON.stringify({
+              balanceCents: posted.entry.balanceAfterCents,
+              entryId: posted.entry.id,
+              amountCents: posted.entry.amountCents,
+            }),
+            request_id: audit.requestId,
+          });
+        }
         return { ...posted, balanceCents: Number(balance.balance_cents) };
       }),
   };

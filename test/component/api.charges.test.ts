@@ -302,4 +302,90 @@ describe('charges API', () => {
     expectProblem(await charge(cardCode, meal, {}), 401, 'unauthenticated');
     expect(await entriesOf(cardCode)).toHaveLength(0);
   });
+
+  describe('adjustments (operators)', () => {
+    const adjust = (cardCode: string, body: object, headers: object = OPERATOR) =>
+      request(app.url)
+        .post(`/api/v1/cards/${cardCode}/adjustments`)
+        .set(headers as Record<string, string>)
+        .send(body);
+    const credit = {
+      account: 'CANTEEN',
+      amountCents: 450,
+      reference: 'ticket-4711',
+      reason: 'Meal of 23/11 charged twice by the canteen terminal (ticket 4711)',
+    };
+    const auditOf = (cardCode: string) =>
+      app
+        .db('audit_events')
+        .where({ subject_id: `${cardCode}:CANTEEN` })
+        .orderBy('id');
+
+    test('a credit with a reason is posted and audited with who, why and the request id', async () => {
+      const cardCode = await aCard();
+      const res = await adjust(cardCode, credit).expect(201);
+      expect(res.body).toMatchObject({
+        cardCode,
+        entry: { account: 'CANTEEN', amountCents: 450, kind: 'ADJUSTMENT', balanceAfterCents: 450 },
+        balanceCents: 450,
+      });
+      const audit = await auditOf(cardCode);
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({
+        actor: 'demo-operator',
+        action: 'card.adjust',
+        subject_type: 'card_account',
+        reason: credit.reason,
+        request_id: res.headers['x-request-id'],
+      });
+      const after = audit[0].after_state;
+      expect(typeof after === 'string' ? JSON.parse(after) : after).toEqual({
+        balanceCents: 450,
+        amountCents: 450,
+        entryId: (res.body as ChargeAnswer).entry.id,
+      });
+      expect(await balance(cardCode, 'CANTEEN')).toBe(450);
+    });
+
+    test('a resend answers the same entry and is audited once; another amount is 409', async () => {
+      const cardCode = await aCard();
+      await adjust(cardCode, credit).expect(201);
+      await adjust(cardCode, credit).expect(200);
+      expectProblem(
+        await adjust(cardCode, { ...credit, amountCents: 500 }),
+        409,
+        'idempotency-conflict',
+      );
+      expect(await auditOf(cardCode)).toHaveLength(1);
+      expect(await balance(cardCode, 'CANTEEN')).toBe(450);
+    });
+
+    test('a debit beyond the credit is 422 and leaves no entry and no audit row', async () => {
+      const cardCode = await aCard();
+      const res = await adjust(cardCode, { ...credit, amountCents: -1 });
+      expectProblem(res, 422, 'insufficient-credit');
+      expect(await auditOf(cardCode)).toHaveLength(0);
+      expect(await balance(cardCode, 'CANTEEN')).toBe(0);
+    });
+
+    test.each([
+      ['amount 0', { amountCents: 0 }, 'body.amountCents'],
+      ['no reason', { reason: undefined }, 'body.reason'],
+      ['a blank reason', { reason: '  ' }, 'body.reason'],
+      ['an unknown field', { kind: 'TOP_UP' }, 'body'],
+    ])('%s is 400 invalid-input', async (_what, change, field) => {
+      const cardCode = await aCard();
+      const res = await adjust(cardCode, { ...credit, ...change });
+      expectProblem(res, 400, 'invalid-input');
+      expect((res.body as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain(
+        field,
+      );
+    });
+
+    test('an ERP key may not adjust (403)', async () => {
+      const cardCode = await aCard();
+      expectProblem(await adjust(cardCode, credit, ERP), 403, 'forbidden');
+      expect(await auditOf(cardCode)).toHaveLength(0);
+    });
+  });
 });

@@ -13,19 +13,21 @@ import {
   chargeRequestHash,
   type ChargeRequest,
 } from './charges';
-import type { Card } from './types';
+import type { AuditNote, Card } from './types';
 
 /** What charging needs from storage: one posting on one account of a card, in a transaction. */
 export type CardLedger = {
   /**
    * Posts the entry on the card's account and reads the account's balance in the same
-   * transaction. @throws what `postEntry` throws.
+   * transaction; with `audit`, a new posting is also written to the audit trail in it.
+   * @throws what `postEntry` throws.
    */
   postToCardAccount: (
     cardId: number,
     account: Account,
     entry: Omit<NewEntry, 'cardAccountId'>,
     options: PostOptions,
+    audit?: AuditNote,
   ) => Promise<{ entry: LedgerEntry; created: boolean; balanceCents: number }>;
 };
 

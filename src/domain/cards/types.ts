@@ -29,3 +29,13 @@ export type Movement = {
   balanceAfterCents: number;
   createdAt: Date;
 };
+
+/** Who made a manual posting and why: written to the audit trail with the entry. */
+export type AuditNote = {
+  actor: string;
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  reason: string;
+  requestId: string;
+};

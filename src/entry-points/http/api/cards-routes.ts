@@ -7,6 +7,11 @@ import {
   findOpenDebtPositions,
 } from '../../../data-access/cards-repository';
 import { ACCOUNTS, ENTRY_KINDS, listCardEntries } from '../../../data-access/ledger-repository';
+import {
+  ADJUSTMENT_AMOUNT_CENTS_MAX,
+  adjustCard,
+  REASON_LENGTH_MAX,
+} from '../../../domain/cards/adjust-card';
 import { checkCardCode } from '../../../domain/cards/card-code-lookup';
 import { chargeCard } from '../../../domain/cards/charge-card';
 import {
@@ -56,6 +61,19 @@ const ChargeBody = z.strictObject({
   amountCents: z.number().int().min(1).max(CHARGE_AMOUNT_CENTS_MAX),
   reference: text(REFERENCE_LENGTH_MAX),
   description: text(DESCRIPTION_LENGTH_MAX),
+});
+
+const AdjustmentBody = z.strictObject({
+  account: z.enum(ACCOUNTS),
+  amountCents: z
+    .number()
+    .int()
+    .min(-ADJUSTMENT_AMOUNT_CENTS_MAX)
+    .max(ADJUSTMENT_AMOUNT_CENTS_MAX)
+    .refine((v) => v !== 0, { message: 'must not be 0' })
+    .describe('signed: positive credits the account, negative debits it'),
+  reference: text(REFERENCE_LENGTH_MAX),
+  reason: text(REASON_LENGTH_MAX),
 });
 
 const AccountOut = z.object({
@@ -246,6 +264,38 @@ export function cardsRoutes(deps: ApiDeps): RouteSpec[] {
               account: body.account,
             }),
             balanceCents: charged.balanceCents,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/cards/:cardCode/adjustments',
+      operationId: 'adjustCard',
+      summary: 'Credit or debit a card account by hand, with a reason (operators; audited)',
+      tags: ['cards'],
+      roles: ['operator'],
+      params: CardCodeParams,
+      body: AdjustmentBody,
+      responses: {
+        201: { description: 'Adjusted', schema: ChargeOut },
+        200: { description: 'Already adjusted with this reference and content', schema: ChargeOut },
+        404: problem('No card has this code'),
+        409: problem('The reference was used for a different adjustment'),
+        422: problem('Mistyped card code, or a debit beyond the overdraft limit'),
+      },
+      handler: async ({ params, body, principal, requestId }) => {
+        const card = await cardFor(params.cardCode);
+        const adjusted = await adjustCard(cardLedger(deps.db), card, body, {
+          actor: principal.name,
+          requestId,
+        });
+        return {
+          status: adjusted.created ? 201 : 200,
+          body: {
+            cardCode: card.cardCode,
+            entry: movementView({ ...adjusted.entry, account: body.account }),
+            balanceCents: adjusted.balanceCents,
           },
         };
       },
