@@ -1,17 +1,21 @@
+import type { Queue } from 'bullmq';
+import type { Express } from 'express';
 import type { Config } from './shared/config';
 import type { Logger } from './shared/logger';
-import { Lifecycle } from './shared/lifecycle';
+import type { Lifecycle } from './shared/lifecycle';
 import { createMetrics, type Metrics } from './shared/metrics';
+import { loadDomains } from './shared/domains-config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './data-access/db';
 import { closeRedis, createRedis, waitUntilReady } from './adapters/redis';
+import { createQueue, QUEUES } from './adapters/queues';
 import { createHttpApp } from './entry-points/http/app';
 import { listen } from './entry-points/http/server';
 import { mariadbCheck, redisCheck, type DependencyCheck } from './entry-points/http/health';
-import { startWorkers, type WorkerDefinition } from './entry-points/worker/start-workers';
 import { mountApi } from './entry-points/http/api';
 import type { RouteSpec } from './entry-points/http/api/route';
-import { loadDomains } from './shared/domains-config';
-import type { Express } from 'express';
+import { soapOperations } from './entry-points/soap';
+import { mountSoap, WSDL_DIR } from './entry-points/soap/soap-server';
+import { startWorkers, type WorkerDefinition } from './entry-points/worker/start-workers';
 
 export const ROLES = ['all', 'api', 'soap', 'worker', 'simulator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -31,8 +35,8 @@ const has = (role: Role, part: Exclude<Role, 'all'>): boolean => role === 'all' 
 
 /**
  * Wires the service for a role. Everything opened is registered with `lifecycle` as soon as it
- * exists, in the order that makes reverse-order shutdown right: database, Redis, workers, then
- * the HTTP servers (which therefore stop first).
+ * exists, in the order that makes reverse-order shutdown right: database, Redis, queues, workers,
+ * then the HTTP servers (which therefore stop first).
  */
 export async function startService(
   config: Config,
@@ -42,63 +46,20 @@ export async function startService(
 ): Promise<RunningService> {
   const metrics = createMetrics();
   const running: RunningService = { ports: {}, metrics, routes: [] };
-  const usesStorage = role !== 'simulator';
   // Read before anything connects: a broken domains file must stop the start at once.
   const domains = loadDomains(config.domainsFile);
-
-  let db: Db | undefined;
-  const checks: DependencyCheck[] = [];
-
-  if (usesStorage) {
-    if (config.databaseMigrateOnStart) await ensureDatabase(config.databaseUrl);
-    const database = createDb({ url: config.databaseUrl, poolMax: config.databasePoolMax, logger });
-    db = database;
-    running.db = database;
-    lifecycle.add('mariadb', () => database.destroy());
-    if (config.databaseMigrateOnStart) {
-      const applied = await migrateLatest(database);
-      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    }
-    const redis = createRedis(config.redisUrl, 'producer', role);
-    redis.on('error', (err) =>
-      logger.warn({ err: err.message }, 'redis producer connection error'),
-    );
-    lifecycle.add('redis', () => closeRedis(redis));
-    // Give Redis a moment so a healthy start reports ready at once; an outage does not block start.
-    if (!(await waitUntilReady(redis, REDIS_READY_WAIT_MS))) {
-      logger.warn({ waitedMs: REDIS_READY_WAIT_MS }, 'redis not reachable yet; starting anyway');
-    }
-    checks.push(mariadbCheck(database), redisCheck(redis));
-  }
-
-  if (has(role, 'worker') && db !== undefined) {
-    const workerRedis = createRedis(config.redisUrl, 'worker', 'worker');
-    workerRedis.on('error', (err) =>
-      logger.warn({ err: err.message }, 'redis worker connection error'),
-    );
-    lifecycle.add('redis-worker', () => closeRedis(workerRedis));
-    // Processors are registered by the features that own a queue (receipts, webhooks, recovery).
-    const definitions: WorkerDefinition[] = [];
-    startWorkers({
-      definitions,
-      connection: workerRedis,
-      prefix: config.queuePrefix,
-      logger,
-      lifecycle,
-    });
-  }
 
   const startServer = async (
     name: 'api' | 'soap' | 'simulator',
     port: number,
-    serverChecks: readonly DependencyCheck[],
+    checks: readonly DependencyCheck[],
     mount?: (app: Express) => void,
   ): Promise<void> => {
     const app = createHttpApp({
       server: name,
       logger,
       metrics,
-      readinessChecks: serverChecks,
+      readinessChecks: checks,
       healthCheckTimeoutMs: config.healthCheckTimeoutMs,
       bodyLimitBytes: config.httpBodyLimitBytes,
       ...(mount === undefined ? {} : { mount }),
@@ -109,14 +70,76 @@ export async function startService(
     logger.info({ server: name, port: server.port }, 'listening');
   };
 
-  if (has(role, 'simulator')) await startServer('simulator', config.simulatorPort, []);
-  if (has(role, 'soap')) await startServer('soap', config.soapPort, checks);
-  if (has(role, 'api') && db !== undefined) {
-    const database = db;
-    await startServer('api', config.httpPort, checks, (app) => {
-      running.routes = mountApi(app, { db: database, domains, config, logger });
-    });
+  if (role !== 'simulator') {
+    if (config.databaseMigrateOnStart) await ensureDatabase(config.databaseUrl);
+    const db = createDb({ url: config.databaseUrl, poolMax: config.databasePoolMax, logger });
+    running.db = db;
+    lifecycle.add('mariadb', () => db.destroy());
+    if (config.databaseMigrateOnStart) {
+      const applied = await migrateLatest(db);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    }
+
+    const redis = createRedis(config.redisUrl, 'producer', role);
+    redis.on('error', (err) =>
+      logger.warn({ err: err.message }, 'redis producer connection error'),
+    );
+    lifecycle.add('redis', () => closeRedis(redis));
+    // Give Redis a moment so a healthy start reports ready at once; an outage does not block start.
+    if (!(await waitUntilReady(redis, REDIS_READY_WAIT_MS))) {
+      logger.warn({ waitedMs: REDIS_READY_WAIT_MS }, 'redis not reachable yet; starting anyway');
+    }
+    const checks = [mariadbCheck(db), redisCheck(redis)];
+
+    const queueOptions = {
+      prefix: config.queuePrefix,
+      attempts: config.reconcileAttemptsMax,
+      backoffDelayMs: config.reconcileBackoffBaseMs,
+    };
+    const reconcileQueue: Queue = createQueue(QUEUES.reconcile, redis, queueOptions, (err) =>
+      logger.warn({ err: err.message, queue: QUEUES.reconcile }, 'queue error'),
+    );
+    lifecycle.add('queue:reconcile', () => reconcileQueue.close());
+
+    if (has(role, 'worker')) {
+      const workerRedis = createRedis(config.redisUrl, 'worker', 'worker');
+      workerRedis.on('error', (err) =>
+        logger.warn({ err: err.message }, 'redis worker connection error'),
+      );
+      lifecycle.add('redis-worker', () => closeRedis(workerRedis));
+      // Processors are registered by the features that own a queue (receipts, webhooks, recovery).
+      const definitions: WorkerDefinition[] = [];
+      startWorkers({
+        definitions,
+        connection: workerRedis,
+        prefix: config.queuePrefix,
+        logger,
+        lifecycle,
+      });
+    }
+
+    if (has(role, 'soap')) {
+      const operations = soapOperations({ db, domains, config, logger, reconcileQueue });
+      const publicUrl = config.soapPublicUrl ?? `http://127.0.0.1:${config.soapPort}`;
+      await startServer('soap', config.soapPort, checks, (app) => {
+        mountSoap(app, {
+          operations,
+          logger,
+          metrics,
+          bodyLimitBytes: config.soapBodyLimitBytes,
+          wsdlDir: WSDL_DIR,
+          publicUrl,
+          defaultFaultId: domains.resolve(undefined)?.fiscalCode ?? 'unknown',
+        });
+      });
+    }
+    if (has(role, 'api')) {
+      await startServer('api', config.httpPort, checks, (app) => {
+        running.routes = mountApi(app, { db, domains, config, logger });
+      });
+    }
   }
 
+  if (has(role, 'simulator')) await startServer('simulator', config.simulatorPort, []);
   return running;
 }

@@ -183,9 +183,16 @@ export async function postEntry(
       created: true,
     };
   } catch (err) {
-    // Only a key posted against another account can get here past the lock; the index decides.
+    // A resend that committed after our snapshot, or a key posted against another account: the
+    // unique index decides.
     if (!isDuplicateKey(err)) throw err;
-    const winner = await findByIdempotencyKey(trx, entry.idempotencyKey);
+    // A locking read sees the latest committed row, even when this transaction's snapshot was
+    // taken (by an earlier plain read of the caller) before the winner committed.
+    const row = await trx<EntryRow>('ledger_entries')
+      .where({ idempotency_key: entry.idempotencyKey })
+      .forShare()
+      .first();
+    const winner = row === undefined ? undefined : toLedgerEntry(row);
     if (winner === undefined) throw err;
     return sameOrConflict(winner, entry);
   }

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'xml-malformed',
   'xml-forbidden-construct',
   'xml-schema-invalid',
+  // An RPT/RT/flow carried inside a message (base64) that is not valid XML or breaks its XSD.
+  'xml-embedded-invalid',
   'xml-semantic-invalid',
   'unknown-operation',
   'payload-too-large',
@@ -35,6 +37,7 @@ export const ERROR_CODES = [
   'position-paid',
   'position-cancelled',
   'position-expired',
+  'payment-in-progress',
   'receipt-modified',
   'amount-mismatch',
   // Infrastructure.
@@ -60,12 +63,34 @@ export class AppError extends Error {
 
 export const isAppError = (err: unknown): err is AppError => err instanceof AppError;
 
+/** Socket-level failures: the database, Redis or an upstream is down, not our bug. */
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+]);
+
 /**
  * Turns anything thrown into an AppError, so mappers only ever see catalogued codes.
  * Unknown throwables become `internal` and keep the original as `cause` for the logs.
  */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const networkCode = (err as { code?: unknown } | null)?.code;
+  // A connection pool that cannot hand out a connection in time is a database outage too.
+  const poolTimeout = (err as { name?: unknown } | null)?.name === 'KnexTimeoutError';
+  if (poolTimeout || (typeof networkCode === 'string' && NETWORK_ERRORS.has(networkCode))) {
+    return new AppError(
+      'dependency-down',
+      `a dependency is unreachable (${poolTimeout ? 'database pool timeout' : String(networkCode)})`,
+      {},
+      { cause: err },
+    );
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new AppError('internal', message, {}, { cause: err });
 }

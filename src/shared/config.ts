@@ -60,6 +60,10 @@ const EnvSchema = z
       )
       .optional(),
     API_PAGE_SIZE_MAX: positiveInt.max(1_000).default(200),
+    SOAP_BODY_LIMIT_BYTES: positiveInt.max(20 * 1024 * 1024).default(1024 * 1024),
+    SOAP_PUBLIC_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    RECONCILE_ATTEMPTS_MAX: positiveInt.max(100).default(8),
+    RECONCILE_BACKOFF_BASE_MS: positiveInt.max(3_600_000).default(1_000),
   })
   .superRefine((env, ctx) => {
     // In production nothing connects to a guessed address: credentials live in these URLs.
@@ -100,6 +104,11 @@ export type Config = Readonly<{
   domainsFile: string;
   apiKeys: readonly ConfiguredApiKey[];
   apiPageSizeMax: number;
+  soapBodyLimitBytes: number;
+  /** How the node reaches the SOAP endpoints; written into the served WSDLs. */
+  soapPublicUrl: string | undefined;
+  reconcileAttemptsMax: number;
+  reconcileBackoffBaseMs: number;
 }>;
 
 /** A key configured in the environment: only its SHA-256 is known to the service. */
@@ -165,5 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     domainsFile: e.DOMAINS_FILE ?? DEMO_DOMAINS_FILE,
     apiKeys: parseApiKeys(e.API_KEYS),
     apiPageSizeMax: e.API_PAGE_SIZE_MAX,
+    soapBodyLimitBytes: e.SOAP_BODY_LIMIT_BYTES,
+    soapPublicUrl: e.SOAP_PUBLIC_URL,
+    reconcileAttemptsMax: e.RECONCILE_ATTEMPTS_MAX,
+    reconcileBackoffBaseMs: e.RECONCILE_BACKOFF_BASE_MS,
   };
 }

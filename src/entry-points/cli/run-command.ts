@@ -16,6 +16,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'xml-malformed':
     case 'xml-forbidden-construct':
     case 'xml-schema-invalid':
+    case 'xml-embedded-invalid':
     case 'xml-semantic-invalid':
     case 'unknown-operation':
     case 'payload-too-large':
@@ -26,6 +27,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'position-paid':
     case 'position-cancelled':
     case 'position-expired':
+    case 'payment-in-progress':
     case 'receipt-modified':
     case 'amount-mismatch':
     case 'domain-unknown':

@@ -7,6 +7,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'xml-malformed':
     case 'xml-forbidden-construct':
     case 'xml-schema-invalid':
+    case 'xml-embedded-invalid':
     case 'unknown-operation':
       return 400;
     case 'unauthenticated':
@@ -19,6 +20,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'idempotency-conflict':
     case 'position-paid':
     case 'position-cancelled':
+    case 'payment-in-progress':
     case 'receipt-modified':
       return 409;
     case 'payload-too-large':

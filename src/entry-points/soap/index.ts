@@ -1,0 +1,24 @@
+import type { Queue } from 'bullmq';
+import type { Db } from '../../data-access/db';
+import type { Config } from '../../shared/config';
+import type { Domains } from '../../shared/domains-config';
+import type { Logger } from '../../shared/logger';
+import type { SoapOperation } from './operations';
+
+/** What the node-facing handlers may use. */
+export type SoapDeps = {
+  db: Db;
+  domains: Domains;
+  config: Config;
+  logger: Logger;
+  /** Producer for reconciliation jobs (fail-fast connection: Redis down never blocks an answer). */
+  reconcileQueue: Queue;
+};
+
+/**
+ * Every primitive the node may call on us. A feature adds its operations here; the dispatcher
+ * routes by service path and operation name.
+ */
+export function soapOperations(_deps: SoapDeps): SoapOperation[] {
+  return [];
+}

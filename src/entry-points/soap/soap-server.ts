@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Express, type Request, type Response } from 'express';
+import { Counter, Histogram } from 'prom-client';
+import {
+  escapeXml,
+  parseSoapEnvelope,
+  soapEnvelope,
+  type XmlObject,
+} from '../../adapters/pagopa/xml';
+import { AppError, toAppError } from '../../domain/errors';
+import type { Logger } from '../../shared/logger';
+import type { Metrics } from '../../shared/metrics';
+import { FAULT_STRINGS, paaFaultCodeFor } from './error-to-pa-fault';
+import {
+  SOAP_SERVICES,
+  type PaaFault,
+  type SoapOperation,
+  type SoapServiceName,
+} from './operations';
+
+export type SoapOptions = {
+  operations: readonly SoapOperation[];
+  logger: Logger;
+  metrics: Metrics;
+  bodyLimitBytes: number;
+  /** Where our WSDL/XSD files are (the repository's wsdl/). */
+  wsdlDir: string;
+  /** The address the node reaches us at, written into the served WSDLs' soap:address. */
+  publicUrl: string;
+  /** The fault id when the request names no domain we can read. */
+  defaultFaultId: string;
+};
+
+export const WSDL_DIR = path.join(__dirname, '..', '..', '..', 'wsdl');
+
+/**
+ * The node's doors: one POST endpoint per service, dispatching on the Body's first element.
+ *
+ * Why not the `soap` package's server: we need to refuse DOCTYPE and entities before any parser
+ * sees them, answer KO in each primitive's own response shape with the right PAA code, and keep
+ * the receipt path fast; our wire module (src/adapters/pagopa) already parses and builds every
+ * message and is tested against the official XSDs. The served WSDLs are the same files.
+ */
+export function mountSoap(app: Express, options: SoapOptions): void {
+  const latency = new Histogram({
+    name: 'soap_request_duration_seconds',
+    help: 'Time to answer the node, by primitive and outcome (OK, KO, FAULT)',
+    labelNames: ['primitive', 'outcome'],
+    // pagoPA's service level: 98 % within 2 s; the node gives up at 7 s / 15 s.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 7, 15],
+    registers: [options.metrics.registry],
+  });
+  const faults = new Counter({
+    name: 'soap_faults_total',
+    help: 'PAA faults answered, by primitive and fault code',
+    labelNames: ['primitive', 'fault_code'],
+    registers: [options.metrics.registry],
+  });
+
+  app.use('/pagopa/xsd', express.static(path.join(options.wsdlDir, 'xsd'), { index: false }));
+
+  for (const [serviceName, service] of Object.entries(SOAP_SERVICES) as [
+    SoapServiceName,
+    (typeof SOAP_SERVICES)[SoapServiceName],
+  ][]) {
+    const operations = new Map(
+      options.operations.filter((o) => o.service === serviceName).map((o) => [o.name, o]),
+    );
+    const wsdl = fs
+      .readFileSync(path.join(options.wsdlDir, service.wsdl), 'utf8')
+      .replace(/(<soap:address\s+location=")[^"]*(")/, `$1${options.publicUrl}${service.path}$2`);
+
+    app.get(service.path, (req, res) => {
+      if (!('wsdl' in req.query) && !('WSDL' in req.query)) {
+        res.status(405).type('text/plain').send('POST a SOAP envelope, or GET ?wsdl');
+        return;
+      }
+      res.type('text/xml').send(wsdl);
+    });
+
+    app.post(
+      service.path,
+      // Every content type is read as text: the node sends text/xml, tools send others.
+      express.text({ type: () => true, limit: options.bodyLimitBytes }),
+      (req: Request, res: Response) => {
+        const started = process.hrtime.bigint();
+        const observe = (primitive: string, outcome: string): void => {
+          latency.observe({ primitive, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+        };
+        const raw = typeof req.body === 'string' ? req.body : '';
+        let operation: SoapOperation | undefined;
+        let payload: XmlObject = {};
+        let header: XmlObject | undefined;
+        try {
+          const envelope = parseSoapEnvelope(raw);
+          payload = envelope.payload;
+          header = envelope.header;
+          operation = operations.get(envelope.operation);
+          if (operation === undefined) {
+            throw new AppError(
+              'unknown-operation',
+              `${serviceName} has no operation ${envelope.operation}`,
+            );
+          }
+        } catch (err) {
+          // Without an operation there is no response shape to answer in: a SOAP Fault.
+          const appErr = toAppError(err);
+          const code = paaFaultCodeFor(appErr.code, service.model);
+          faults.inc({ primitive: 'unknown', fault_code: code });
+          observe('unknown', 'FAULT');
+          res
+            .status(500)
+            .type('text/xml')
+            .send(soapFault(code, describe(appErr)));
+          return;
+        }
+        const op = operation;
+        const context = {
+          requestId: String(res.locals['requestId']),
+          rawXml: raw,
+          header,
+          remoteAddress: req.socket.remoteAddress,
+        };
+        op.handle(payload, context).then(
+          (answer) => {
+            observe(op.name, 'OK');
+            res.type('text/xml').send(answer);
+          },
+          (err: unknown) => {
+            const appErr = toAppError(err);
+            const faultCode = paaFaultCodeFor(appErr.code, service.model);
+            if (appErr.code === 'internal' || appErr.code === 'dependency-down') {
+              options.logger.error({ err, primitive: op.name }, 'soap primitive failed');
+            }
+            const fault: PaaFault = {
+              faultCode,
+              faultString: FAULT_STRINGS[faultCode] ?? faultCode,
+              id: safeDomain(op, payload, header) ?? options.defaultFaultId,
+              description: describe(appErr),
+            };
+            faults.inc({ primitive: op.name, fault_code: faultCode });
+            observe(op.name, 'KO');
+            res.type('text/xml').send(op.ko(fault));
+          },
+        );
+      },
+    );
+  }
+}
+
+/** What the node reads in `description`: the reason, never a stack trace or an internal message. */
+function describe(err: AppError): string {
+  if (err.code === 'internal') return 'internal error; the request can be retried';
+  return err.message.slice(0, 1000);
+}
+
+function safeDomain(
+  op: SoapOperation,
+  payload: XmlObject,
+  header: XmlObject | undefined,
+): string | undefined {
+  try {
+    const id = op.domainOf?.(payload, header);
+    return id !== undefined && /^\d{11}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function soapFault(code: string, description: string): string {
+  return soapEnvelope(
+    `<soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>${escapeXml(code)}</faultstring>` +
+      `<detail><description>${escapeXml(description)}</description></detail></soapenv:Fault>`,
+  );
+}
