@@ -10,7 +10,10 @@ import process from 'node:process';
 const lockPath = 'package-lock.json';
 let output = '';
 try {
-  output = execFileSync('npm', ['ci', '--dry-run', '--ignore-scripts'], { encoding: 'utf8', stdio: 'pipe' });
+  output = execFileSync('npm', ['ci', '--dry-run', '--ignore-scripts'], {
+    encoding: 'utf8',
+    stdio: 'pipe',
+  });
 } catch (err) {
   output = `${err.stdout ?? ''}${err.stderr ?? ''}`;
 }
@@ -29,11 +32,27 @@ for (const name of missing) {
   const version = parent.optionalDependencies[name].replace(/^[\^~=]/, '');
   const tokens = name.split('/').pop().split('-');
   const os = OS.filter((o) => tokens.includes(o));
-  const cpu = CPU.filter((c) => tokens.includes(c) || tokens.some((t) => t.startsWith(c) && c === 'arm' && t === 'arm'));
-  const libc = tokens.some((t) => t.startsWith('musl')) ? ['musl'] : tokens.includes('gnu') || tokens.some((t) => t.startsWith('gnu')) ? ['glibc'] : undefined;
+  const cpu = CPU.filter(
+    (c) => tokens.includes(c) || tokens.some((t) => t.startsWith(c) && c === 'arm' && t === 'arm'),
+  );
+  const libc = tokens.some((t) => t.startsWith('musl'))
+    ? ['musl']
+    : tokens.includes('gnu') || tokens.some((t) => t.startsWith('gnu'))
+      ? ['glibc']
+      : undefined;
   if (os.length === 0 || cpu.length === 0) throw new Error(`cannot tell the platform of ${name}`);
-  lock.packages[`node_modules/${name}`] = { version, optional: true, os, cpu, ...(libc ? { libc } : {}) };
+  lock.packages[`node_modules/${name}`] = {
+    version,
+    optional: true,
+    os,
+    cpu,
+    ...(libc ? { libc } : {}),
+  };
   process.stdout.write(`recorded ${name}@${version} (${os.join(',')}/${cpu.join(',')})\n`);
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) =>
+    a === '' ? -1 : b === '' ? 1 : a.localeCompare(b),
+  ),
+);
 fs.writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
