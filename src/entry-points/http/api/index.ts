@@ -8,6 +8,7 @@ import { createAuthenticator } from './auth';
 import { mountRoutes, openApiDocument, type RouteSpec } from './route';
 import { systemRoutes } from './system-routes';
 import { cardsRoutes } from './cards-routes';
+import { positionsRoutes } from './positions-routes';
 
 /** What the ERP API's handlers may use. */
 export type ApiDeps = {
@@ -22,7 +23,7 @@ export type ApiDeps = {
  * document, the auth sweep test and response checking all read this one list.
  */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...systemRoutes(deps), ...cardsRoutes(deps)];
+  return [...systemRoutes(deps), ...cardsRoutes(deps), ...positionsRoutes(deps)];
 }
 
 export const API_INFO = { title: 'pagopa-adapter ERP API', version: '1.0.0' };
