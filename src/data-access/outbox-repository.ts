@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { AppError } from '../domain/errors';
+import type { EventType, NewOutboxEvent } from '../domain/notifications/events';
+
+/**
+ * The outbox of events for the ERP (see migration 0007).
+ *
+ * Writers call `appendOutboxEvent` inside their own transaction, so the event is committed with
+ * the change it announces or not at all. Only the webhook dispatcher and the operator CLI change
+ * rows afterwards. Every time comparison uses the database clock (`NOW(3)`), never a process
+ * clock, because several workers on several hosts share the table.
+ */
+
+export const OUTBOX_STATES = ['PENDING', 'DELIVERED', 'DEAD'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+export type OutboxEvent = {
+  id: number;
+  eventId: string;
+  type: EventType;
+  domainId: string | null;
+  payload: unknown;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  lastStatus: number | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+};
+
+type OutboxRow = {
+  id: number | string;
+  event_id: string;
+  type: EventType;
+  domain_id: string | null;
+  payload: unknown;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: Date;
+  delivered_at: Date | null;
+};
+
+const TABLE = 'outbox_events';
+const LAST_ERROR_MAX_CHARS = 1000;
+/** Far above any real payload (ids and amounts); a bigger one is a bug upstream, not an event. */
+const PAYLOAD_MAX_BYTES = 64 * 1024;
+/** Keys that would mean personal data slipped into a payload (see domain/notifications/events.ts). */
+const FORBIDDEN_KEY = /fiscal|debtor|payer|email|fullname/i;
+
+const toOutboxEvent = (row: OutboxRow): OutboxEvent => ({
+  id: Number(row.id),
+  eventId: row.event_id,
+  type: row.type,
+  domainId: row.domain_id,
+  // mysql2 returns MariaDB JSON columns (LONGTEXT) as strings.
+  payload: typeof row.payload === 'string' ? (JSON.parse(row.payload) as unknown) : row.payload,
+  state: row.state,
+  attempts: Number(row.attempts),
+  nextAttemptAt: row.next_attempt_at,
+  lastError: row.last_error,
+  lastStatus: row.last_status === null ? null : Number(row.last_status),
+  createdAt: row.created_at,
+  deliveredAt: row.delivered_at,
+});
+
+function assertNoPersonalData(value: unknown, path: string): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => assertNoPersonalData(item, `${path}[${i}]`));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, inner] of Object.entries(value)) {
+    if (FORBIDDEN_KEY.test(key)) {
+      throw new AppError(
+        'internal',
+        `outbox payload must not carry personal data (${path}.${key})`,
+      );
+    }
+    assertNoPersonalData(inner, `${path}.${key}`);
+  }
+}
+
+/**
+ * Appends an event to the outbox, in the caller's transaction.
+ *
+ * Why the caller's transaction: the event must be committed exactly when the change it announces
+ * is (a reconciled payment, a failed receipt, a finished billing run), so neither can exist
+ * without the other. The dispatcher delivers it later, at least once.
+ * @returns the row id and the event id the ERP will see (a UUID, its deduplication key).
+ * @throws AppError('internal') when the payload carries personal-data keys or is oversized.
+ */
+export async function appendOutboxEvent(
+  trx: Knex.Transaction,
+  event: NewOutboxEvent,
+): Promise<{ id: number; eventId: string }> {
+  assertNoPersonalData(event.payload, 'payload');
+  const payload = JSON.stringify(event.payload);
+  if (Buffer.byteLength(payload) > PAYLOAD_MAX_BYTES) {
+    throw new AppError(
+      'internal',
+      `outbox payload of ${event.type} exceeds ${PAYLOAD_MAX_BYTES} bytes`,
+    );
+  }
+  const eventId = randomUUID();
+  const [id] = await trx(TABLE).insert({
+    event_id: eventId,
+    type: event.type,
+    domain_id: event.domainId ?? null,
+    payload,
+  });
+  return { id: Number(id), eventId };
+}
+
+/**
+ * Claims up to `batchSize` due PENDING events for one dispatcher, in a short transaction.
+ *
+ * Why SKIP LOCKED and a lease: dispatchers on several workers run the same query; rows locked by
+ * one are skipped by the others, and pushing `next_attempt_at` forward by `leaseMs` keeps them
+ * invisible after the commit while the HTTP calls run outside any transaction. A dispatcher that
+ * dies mid-batch only delays its events by the lease; they are then claimed again.
+ */
+export async function claimDueEvents(
+  db: Knex,
+  options: { batchSize: number; leaseMs: number },
+): Promise<OutboxEvent[]> {
+  return db.transaction(async (trx) => {
+    const rows = (await trx(TABLE)
+      .select('*')
+      .where('state', 'PENDING')
+      .andWhere('next_attempt_at', '<=', trx.raw('NOW(3)'))
+      .orderBy('id')
+      .limit(options.batchSize)
+      .forUpdate()
+      .skipLocked()) as OutboxRow[];
+    if (rows.length === 0) return [];
+    await trx(TABLE)
+      .whereIn(
+        'id',
+        rows.map((r) => r.id),
+      )
+      .update({
+        next_attempt_at: trx.raw('DATE_ADD(NOW(3), INTERVAL ? MICROSECOND)', [
+          options.leaseMs * 1000,
+        ]),
+      });
+    return rows.map(toOutboxEvent);
+  });
+}
+
+/**
+ * The fence of every outcome update: the row is still PENDING with the attempts count seen at
+ * claim time. When a lease expired and another dispatcher already recorded an outcome, the
+ * update changes nothing and the late outcome is dropped.
+ */
+const claimed = (db: Knex, event: Pick<OutboxEvent, 'id' | 'attempts'>) =>
+  db(TABLE).where({ id: event.id, state: 'PENDING', attempts: event.attempts });
+
+/** Records a 2xx answer. @returns false when the claim was lost (see `claimed`). */
+export async function markDelivered(
+  db: Knex,
+  event: Pick<OutboxEvent, 'id' | 'attempts'>,
+  status: number,
+): Promise<boolean> {
+  const changed = await claimed(db, event).update({
+    state: 'DELIVERED',
+    attempts: event.attempts + 1,
+    last_status: status,
+    last_error: null,
+    delivered_at: db.raw('NOW(3)'),
+  });
+  return changed === 1;
+}
+
+/**
+ * Records a failed attempt: PENDING again after `retryInMs`, or DEAD when `retryInMs` is null.
+ * @returns false when the claim was lost (see `claimed`).
+ */
+export async function markFailed(
+  db: Knex,
+  event: Pick<OutboxEvent, 'id' | 'attempts'>,
+  outcome: { status: number | null; error: string; retryInMs: number | null },
+): Promise<boolean> {
+  const changed = await claimed(db, event).update({
+    state: outcome.retryInMs === null ? 'DEAD' : 'PENDING',
+    attempts: event.attempts + 1,
+    last_status: outcome.status,
+    last_error: outcome.error.slice(0, LAST_ERROR_MAX_CHARS),
+    next_attempt_at:
+      outcome.retryInMs === null
+        ? db.raw('NOW(3)')
+        : db.raw('DATE_ADD(NOW(3), INTERVAL ? MICROSECOND)', [
+            Math.round(outcome.retryInMs) * 1000,
+          ]),
+  });
+  return changed === 1;
+}
+
+/** Lists events, newest first, optionally by state. `limit` is the caller's bound. */
+export async function listOutboxEvents(
+  db: Knex,
+  filter: { state?: OutboxState; limit: number },
+): Promise<OutboxEvent[]> {
+  const query = db(TABLE).select('*').orderBy('id', 'desc').limit(filter.limit);
+  if (filter.state !== undefined) void query.where('state', filter.state);
+  return ((await query) as OutboxRow[]).map(toOutboxEvent);
+}
+
+/** Reads one event by the id the ERP sees, locking it when `trx` is a transaction. */
+export async function findOutboxEventForUpdate(
+  trx: Knex.Transaction,
+  eventId: string,
+): Promise<OutboxEvent | undefined> {
+  const row = (await trx(TABLE).select('*').where('event_id', eventId).forUpdate().first()) as
+    OutboxRow | undefined;
+  return row === undefined ? undefined : toOutboxEvent(row);
+}
+
+/** Locks up to `limit` events in `state`, oldest first (for operator bulk actions). */
+export async function lockOutboxEventsByState(
+  trx: Knex.Transaction,
+  state: OutboxState,
+  limit: number,
+): Promise<OutboxEvent[]> {
+  const rows = (await trx(TABLE)
+    .select('*')
+    .where('state', state)
+    .orderBy('id')
+    .limit(limit)
+    .forUpdate()) as OutboxRow[];
+  return rows.map(toOutboxEvent);
+}
+
+/**
+ * Puts a DEAD or DELIVERED event back in the delivery line: PENDING, attempts 0, due now.
+ * The ERP receives the same event id again, so its deduplication still holds.
+ * @returns false when the event was already PENDING (nothing to do).
+ */
+export async function resetForRedelivery(trx: Knex.Transaction, id: number): Promise<boolean> {
+  const changed = await trx(TABLE)
+    .where('id', id)
+    .whereNot('state', 'PENDING')
+    .update({
+      state: 'PENDING',
+      attempts: 0,
+      next_attempt_at: trx.raw('NOW(3)'),
+      delivered_at: null,
+    });
+  return changed === 1;
+}
