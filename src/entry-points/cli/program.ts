@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerCodesCommands } from './commands/codes';
 import { registerKeysCommands } from './commands/keys';
 import { registerLedgerCommands } from './commands/ledger';
 import { registerMigrateCommands } from './commands/migrate';
@@ -16,6 +17,7 @@ const registrations: RegisterCommands[] = [
   registerMigrateCommands,
   registerKeysCommands,
   registerLedgerCommands,
+  registerCodesCommands,
 ];
 
 export function buildProgram(): Command {
