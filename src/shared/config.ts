@@ -64,8 +64,42 @@ const EnvSchema = z
     SOAP_PUBLIC_URL: urlWithProtocol(['http:', 'https:']).optional(),
     RECONCILE_ATTEMPTS_MAX: positiveInt.max(100).default(8),
     RECONCILE_BACKOFF_BASE_MS: positiveInt.max(3_600_000).default(1_000),
+    ERP_WEBHOOK_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    ERP_WEBHOOK_SECRET: z.string().min(1).max(256).optional(),
+    WEBHOOK_ATTEMPTS_MAX: positiveInt.max(100).default(20),
+    WEBHOOK_BACKOFF_BASE_MS: positiveInt.max(3_600_000).default(60_000),
+    WEBHOOK_BACKOFF_MAX_MS: positiveInt.max(7 * 24 * 3_600_000).default(12 * 3_600_000),
+    WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
+    WEBHOOK_POLL_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
+    WEBHOOK_BATCH_SIZE: positiveInt.max(500).default(50),
   })
   .superRefine((env, ctx) => {
+    // Webhooks: an unsigned delivery is never made, and a production secret is not guessable.
+    if (env.ERP_WEBHOOK_URL !== undefined && env.ERP_WEBHOOK_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ERP_WEBHOOK_SECRET'],
+        message: 'is required when ERP_WEBHOOK_URL is set',
+      });
+    }
+    if (
+      env.NODE_ENV === 'production' &&
+      env.ERP_WEBHOOK_SECRET !== undefined &&
+      env.ERP_WEBHOOK_SECRET.length < 32
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ERP_WEBHOOK_SECRET'],
+        message: 'must be at least 32 characters when NODE_ENV=production',
+      });
+    }
+    if (env.WEBHOOK_BACKOFF_MAX_MS < env.WEBHOOK_BACKOFF_BASE_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_BACKOFF_MAX_MS'],
+        message: 'must be at least WEBHOOK_BACKOFF_BASE_MS',
+      });
+    }
     // In production nothing connects to a guessed address: credentials live in these URLs.
     if (env.NODE_ENV !== 'production') return;
     for (const key of ['DATABASE_URL', 'REDIS_URL', 'DOMAINS_FILE'] as const) {
@@ -109,6 +143,16 @@ export type Config = Readonly<{
   soapPublicUrl: string | undefined;
   reconcileAttemptsMax: number;
   reconcileBackoffBaseMs: number;
+  /** Where outbox events are POSTed; undefined leaves them PENDING (the ERP pages the feed). */
+  erpWebhookUrl: string | undefined;
+  /** HMAC key of the webhook signature; never logged. Set whenever `erpWebhookUrl` is. */
+  erpWebhookSecret: string | undefined;
+  webhookAttemptsMax: number;
+  webhookBackoffBaseMs: number;
+  webhookBackoffMaxMs: number;
+  webhookTimeoutMs: number;
+  webhookPollIntervalMs: number;
+  webhookBatchSize: number;
 }>;
 
 /** A key configured in the environment: only its SHA-256 is known to the service. */
@@ -178,5 +222,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     soapPublicUrl: e.SOAP_PUBLIC_URL,
     reconcileAttemptsMax: e.RECONCILE_ATTEMPTS_MAX,
     reconcileBackoffBaseMs: e.RECONCILE_BACKOFF_BASE_MS,
+    erpWebhookUrl: e.ERP_WEBHOOK_URL,
+    erpWebhookSecret: e.ERP_WEBHOOK_SECRET,
+    webhookAttemptsMax: e.WEBHOOK_ATTEMPTS_MAX,
+    webhookBackoffBaseMs: e.WEBHOOK_BACKOFF_BASE_MS,
+    webhookBackoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+    webhookBatchSize: e.WEBHOOK_BATCH_SIZE,
   };
 }
