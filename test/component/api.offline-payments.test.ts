@@ -330,6 +330,11 @@ describe('offline payments API', () => {
       { paidAt: new Date(Date.now() + 3_600_000).toISOString() },
       /paidAt: is in the future/,
     ],
+    [
+      'a paidAt before pagoPA existed',
+      { paidAt: '1969-12-31T23:00:00Z' },
+      /paidAt: is before 2012-01-01/,
+    ],
     ['a negative amount', { amountCents: -3500 }, /amountCents/],
     ['a malformed notice number', { noticeNumber: '12345' }, /noticeNumber/],
   ])('%s: 400, nothing stored', async (_name, change, detail) => {

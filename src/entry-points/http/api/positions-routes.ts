@@ -349,6 +349,8 @@ const today = (): string => romeDate(new Date());
 
 /** How far in the future an offline payment's paidAt may be: clocks drift, money does not. */
 const PAID_AT_SKEW_MS = 5 * 60_000;
+/** pagoPA started in 2012; an earlier paidAt is a typo (and TIMESTAMP columns start in 1970). */
+const PAID_AT_MIN = new Date('2012-01-01T00:00:00Z');
 
 // ---------------------------------------------------------------- routes
 
@@ -520,9 +522,15 @@ export function positionsRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ params, query, body }) => {
         const domain = resolveDomain(deps, query.domain);
         const paidAt = new Date(body.paidAt);
-        if (paidAt.getTime() > Date.now() + PAID_AT_SKEW_MS) {
-          throw new AppError('invalid-input', 'body.paidAt: is in the future', {
-            errors: [{ path: 'body.paidAt', message: 'is in the future' }],
+        const paidAtProblem =
+          paidAt.getTime() > Date.now() + PAID_AT_SKEW_MS
+            ? 'is in the future'
+            : paidAt < PAID_AT_MIN
+              ? `is before ${PAID_AT_MIN.toISOString().slice(0, 10)}`
+              : undefined;
+        if (paidAtProblem !== undefined) {
+          throw new AppError('invalid-input', `body.paidAt: ${paidAtProblem}`, {
+            errors: [{ path: 'body.paidAt', message: paidAtProblem }],
           });
         }
         const iuv =
