@@ -216,17 +216,19 @@ function validateModel(model: PaymentNoticeModel): void {
       break;
     case 'INSTALLMENTS': {
       if (options.length < 2) invalid('plan INSTALLMENTS needs at least 2 options');
+      // A notice may reprint only the instalments still to pay (2 and 3 of 3): numbers keep
+      // their place in the whole plan, so `of` may exceed the options printed.
+      const of = options[0]?.installment?.of ?? 0;
       const numbers = options.map((o) => {
         if (o.installment === undefined)
           invalid('every instalment needs installment { number, of }');
-        if (o.installment.of !== options.length) {
-          invalid(`instalment says "of ${o.installment.of}" but there are ${options.length}`);
+        if (o.installment.of !== of || of < options.length) {
+          invalid(`instalments must all say "of ${of}", at least the ${options.length} printed`);
         }
         return o.installment.number;
       });
-      const expected = options.map((_, i) => i + 1);
-      if ([...numbers].sort((a, b) => a - b).join() !== expected.join()) {
-        invalid(`instalment numbers must be 1..${options.length} once each`);
+      if (new Set(numbers).size !== numbers.length || numbers.some((n) => n < 1 || n > of)) {
+        invalid(`instalment numbers must be distinct, within 1..${of}`);
       }
       if (new Set(options.map((o) => o.noticeNumber)).size !== options.length) {
         invalid('each instalment needs its own notice number');
@@ -342,11 +344,12 @@ function planPages(model: PaymentNoticeModel): Page[] {
       }
       const perInstallment = sorted.map((option): Page => {
         const n = option.installment?.number ?? 0;
+        const of = option.installment?.of ?? sorted.length;
         return {
           kind: 'option',
           option,
-          label: `RATA ${n} DI ${sorted.length}`,
-          when: `Rata ${n} di ${sorted.length}: paga questa rata entro la sua scadenza.`,
+          label: `RATA ${n} DI ${of}`,
+          when: `Rata ${n} di ${of}: paga questa rata entro la sua scadenza.`,
           others: [],
           codes: codesOf(model, option),
         };
@@ -706,12 +709,17 @@ function drawInstallmentSummary(
   top: number,
 ): void {
   const all = model.options;
+  const planned = all[0]?.installment?.of ?? all.length;
+  const heading =
+    planned === all.length
+      ? `Puoi pagare in ${all.length} rate`
+      : `Restano da pagare ${all.length} rate di ${planned}`;
   sectionTitle(doc, 'QUANTO E QUANDO PAGARE?', MARGIN, top);
   doc
     .font(BOLD)
     .fontSize(14)
     .fillColor(INK)
-    .text(`Puoi pagare in ${all.length} rate`, MARGIN, top + 16, { width: COL_W });
+    .text(heading, MARGIN, top + 16, { width: COL_W });
   const total = all.reduce((sum, o) => sum + o.amountCents, 0);
   doc
     .font(REGULAR)
@@ -763,7 +771,7 @@ function drawInstallmentSummary(
     if (i % 2 === 0) doc.rect(MARGIN, y - 4, CONTENT_W, 18).fill(LIGHT);
     drawRow(
       [
-        `${row.installment?.number ?? ''} di ${all.length}`,
+        `${row.installment?.number ?? ''} di ${planned}`,
         formatItalianDate(row.dueDate),
         formatEuroCents(row.amountCents),
         groupNoticeNumber(row.noticeNumber),

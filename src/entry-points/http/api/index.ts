@@ -6,6 +6,7 @@ import type { Domains } from '../../../shared/domains-config';
 import type { Logger } from '../../../shared/logger';
 import { createAuthenticator } from './auth';
 import { mountRoutes, openApiDocument, type RouteSpec } from './route';
+import { noticeRoutes } from './notice-routes';
 import { systemRoutes } from './system-routes';
 import { cardsRoutes } from './cards-routes';
 import { positionsRoutes } from './positions-routes';
@@ -23,7 +24,12 @@ export type ApiDeps = {
  * document, the auth sweep test and response checking all read this one list.
  */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...systemRoutes(deps), ...cardsRoutes(deps), ...positionsRoutes(deps)];
+  return [
+    ...systemRoutes(deps),
+    ...cardsRoutes(deps),
+    ...positionsRoutes(deps),
+    ...noticeRoutes(deps),
+  ];
 }
 
 export const API_INFO = { title: 'pagopa-adapter ERP API', version: '1.0.0' };
