@@ -4,6 +4,7 @@ import type { Config } from '../../shared/config';
 import type { Domains } from '../../shared/domains-config';
 import type { Logger } from '../../shared/logger';
 import type { SoapOperation } from './operations';
+import { receiptOperations } from './handlers/pa-send-rt';
 
 /** What the node-facing handlers may use. */
 export type SoapDeps = {
@@ -19,6 +20,6 @@ export type SoapDeps = {
  * Every primitive the node may call on us. A feature adds its operations here; the dispatcher
  * routes by service path and operation name.
  */
-export function soapOperations(_deps: SoapDeps): SoapOperation[] {
-  return [];
+export function soapOperations(deps: SoapDeps): SoapOperation[] {
+  return [...receiptOperations(deps)];
 }

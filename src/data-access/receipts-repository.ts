@@ -1,0 +1,136 @@
+import type { Knex } from 'knex';
+import type { ReceiptInbox } from '../domain/receipts/accept-receipt';
+import type {
+  NewReceipt,
+  ReceiptBusinessKey,
+  ReceiptLinks,
+  StoreResult,
+} from '../domain/receipts/types';
+import type { Db } from './db';
+import { isDuplicateKey, isTransientDbError } from './errors';
+
+/** Who wrote the first state change of a receipt that came in through the SOAP doors. */
+export const INTAKE_ACTOR = 'soap-intake';
+
+/** Deadlocks between concurrent resends of one receipt are retried this many times in all. */
+const ATTEMPTS_MAX = 3;
+
+type OptionRow = { id: number; debt_position_id: number };
+type AttemptRow = { id: number };
+type PriorRow = { id: number; payload_hash: string };
+
+/**
+ * The receipts inbox on MariaDB.
+ *
+ * Why insert first and read on ER_DUP_ENTRY: the unique business key is the only arbiter that
+ * holds under concurrency (two resends racing); a new receipt, the common case, costs one insert.
+ * A duplicate is re-read with a locking read inside the same transaction, so the row compared
+ * against is the committed winner. No `INSERT IGNORE`: it would downgrade other errors to warnings.
+ */
+export function receiptsRepository(db: Db): ReceiptInbox {
+  return {
+    findLinks: (key, attemptCcp) => findLinks(db, key, attemptCcp),
+    store: (receipt) => withRetry(() => db.transaction((trx) => store(trx, receipt))),
+  };
+}
+
+async function findLinks(
+  db: Db,
+  key: ReceiptBusinessKey,
+  attemptCcp: string | undefined,
+): Promise<ReceiptLinks> {
+  const option = (await db('payment_options')
+    .select('id', 'debt_position_id')
+    .where({ domain_id: key.domainId, iuv: key.iuv })
+    .first()) as OptionRow | undefined;
+  if (option === undefined) return {};
+  const links = {
+    debtPositionId: Number(option.debt_position_id),
+    paymentOptionId: Number(option.id),
+  };
+  if (attemptCcp === undefined) return links;
+  const attempt = (await db('payment_attempts')
+    .select('id')
+    .where({ payment_option_id: option.id, ccp: attemptCcp })
+    .orderBy('id', 'desc')
+    .first()) as AttemptRow | undefined;
+  return attempt === undefined ? links : { ...links, paymentAttemptId: Number(attempt.id) };
+}
+
+async function store(trx: Knex.Transaction, r: NewReceipt): Promise<StoreResult> {
+  const parsedJson = JSON.stringify(r.parsed);
+  try {
+    const [id] = (await trx('receipts').insert({
+      domain_id: r.key.domainId,
+      iuv: r.key.iuv,
+      receipt_key: r.key.receiptKey,
+      source: r.source,
+      notice_number: r.noticeNumber ?? null,
+      broker_id: r.brokerId,
+      station_id: r.stationId,
+      outcome: r.outcome,
+      amount_cents: r.amountCents,
+      paid_at: r.paidAt !== undefined && !Number.isNaN(r.paidAt.getTime()) ? r.paidAt : null,
+      payload_hash: r.payloadHash,
+      raw_xml: r.rawXml,
+      parsed: parsedJson,
+      state: r.state,
+      state_reason: r.stateReason ?? null,
+      debt_position_id: r.links.debtPositionId ?? null,
+      payment_option_id: r.links.paymentOptionId ?? null,
+      payment_attempt_id: r.links.paymentAttemptId ?? null,
+    })) as number[];
+    const receiptId = Number(id);
+    await trx('receipt_state_changes').insert({
+      receipt_id: receiptId,
+      from_state: null,
+      to_state: r.state,
+      reason: r.stateReason ?? null,
+      actor: INTAKE_ACTOR,
+    });
+    return { kind: 'stored', receiptId };
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+
+  const prior = (await trx('receipts')
+    .select('id', 'payload_hash')
+    .where({ domain_id: r.key.domainId, iuv: r.key.iuv, receipt_key: r.key.receiptKey })
+    .forShare()
+    .first()) as PriorRow | undefined;
+  if (prior === undefined) {
+    // The winner rolled back between our insert and our read: a transient race, retried.
+    throw Object.assign(new Error('receipt vanished after a duplicate key'), { errno: 1213 });
+  }
+  const receiptId = Number(prior.id);
+  if (prior.payload_hash === r.payloadHash) return { kind: 'identical', receiptId };
+  try {
+    await trx('receipt_conflicts').insert({
+      receipt_id: receiptId,
+      payload_hash: r.payloadHash,
+      raw_xml: r.rawXml,
+      parsed: parsedJson,
+    });
+    return { kind: 'conflict', receiptId, recorded: true };
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return { kind: 'conflict', receiptId, recorded: false };
+  }
+}
+
+async function withRetry<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (err) {
+      const deadlockLike =
+        isTransientDbError(err) &&
+        typeof err === 'object' &&
+        err !== null &&
+        'errno' in err &&
+        (err.errno === 1213 || err.errno === 1205);
+      // Connection failures are not retried here: the node retries on PAA_SYSTEM_ERROR.
+      if (!deadlockLike || attempt >= ATTEMPTS_MAX) throw err;
+    }
+  }
+}

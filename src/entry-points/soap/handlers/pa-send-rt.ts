@@ -1,0 +1,130 @@
+import {
+  buildPaSendRtResponse,
+  readPaSendRtRequest,
+  type PaSendRtVersion,
+  type Receipt,
+} from '../../../adapters/pagopa/pa-for-node';
+import { optText } from '../../../adapters/pagopa/xml';
+import { QUEUES, reconcileJobId } from '../../../adapters/queues';
+import { receiptsRepository } from '../../../data-access/receipts-repository';
+import { acceptReceipt, type AcceptReceiptDeps } from '../../../domain/receipts/accept-receipt';
+import {
+  assertNoProblems,
+  noticeReceiptProblems,
+  wireDateTime,
+} from '../../../domain/receipts/semantics';
+import type { IncomingReceipt } from '../../../domain/receipts/types';
+import { contentHash } from '../../../shared/hash';
+import { checkCaller } from '../caller';
+import type { SoapDeps } from '../index';
+import type { SoapOperation } from '../operations';
+import { paaInviaRtOperations } from './paa-invia-rt';
+
+/** The answer never waits longer than this for Redis: the receipt is committed already. */
+export const RECONCILE_ENQUEUE_TIMEOUT_MS = 500;
+
+/** The job name of a receipt's reconciliation in the reconcile queue. */
+export const RECONCILE_JOB_NAME = 'reconcile';
+
+/**
+ * What the receipt use case needs, wired to MariaDB and the reconcile queue. Shared by every
+ * receipt primitive (paSendRT, paSendRTV2, paaInviaRT).
+ */
+export function receiptIntakeDeps(deps: SoapDeps): AcceptReceiptDeps {
+  return {
+    inbox: receiptsRepository(deps.db),
+    scheduleReconcile: async (receiptId, key) => {
+      await deps.reconcileQueue.add(
+        RECONCILE_JOB_NAME,
+        { receiptId },
+        { jobId: reconcileJobId(key) },
+      );
+    },
+    scheduleTimeoutMs: RECONCILE_ENQUEUE_TIMEOUT_MS,
+    hash: contentHash,
+    log: deps.logger.child({ queue: QUEUES.reconcile }),
+  };
+}
+
+/**
+ * Every receipt primitive the node calls: paSendRT, paSendRTV2 (paForNode) and paaInviaRT
+ * (PaPerNodo), sharing one intake (one repository, one queue producer).
+ */
+export function receiptOperations(deps: SoapDeps): SoapOperation[] {
+  const intake = receiptIntakeDeps(deps);
+  return [...paSendRtOperations(deps, intake), ...paaInviaRtOperations(deps, intake)];
+}
+
+/**
+ * paSendRT and paSendRTV2 (new model): the node pushes the receipt of a payment.
+ *
+ * parse (XSD rules → PAA_SINTASSI_EXTRAXSD) → who is calling (PAA_ID_*) → semantic rules
+ * (PAA_SEMANTICA) → store, enqueue → OK. A modified resend is PAA_RECEIPT_DUPLICATA, the database
+ * down PAA_SYSTEM_ERROR (the node retries); see acceptReceipt for the rest.
+ */
+export function paSendRtOperations(deps: SoapDeps, intake: AcceptReceiptDeps): SoapOperation[] {
+  const operation = (name: string, version: PaSendRtVersion): SoapOperation => ({
+    name,
+    service: 'paForNode',
+    handle: async (payload, ctx) => {
+      const request = readPaSendRtRequest(version, payload);
+      const { station, receipt } = request;
+      checkCaller(
+        deps.domains,
+        { idPA: station.domainId, idBrokerPA: station.brokerId, idStation: station.stationId },
+        ctx.remoteAddress,
+      );
+      const paidAt =
+        receipt.paymentDateTime === undefined ? undefined : wireDateTime(receipt.paymentDateTime);
+      assertNoProblems(
+        noticeReceiptProblems(
+          {
+            calledDomainId: station.domainId,
+            noticeDomainId: receipt.domainFiscalCode,
+            noticeNumber: receipt.noticeNumber,
+            iuv: receipt.iuv,
+            amountCents: receipt.amountCents,
+            transfers: receipt.transfers.map((t) => ({
+              domainId: t.domainFiscalCode,
+              amountCents: t.amountCents,
+            })),
+            ...(paidAt === undefined ? {} : { paidAt }),
+          },
+          new Date(),
+        ),
+      );
+      await acceptReceipt(
+        intake,
+        incomingReceipt(version, request.station, receipt, ctx.rawXml, paidAt),
+      );
+      return buildPaSendRtResponse(version, { outcome: 'OK' });
+    },
+    ko: (fault) => buildPaSendRtResponse(version, { outcome: 'KO', fault }),
+    domainOf: (payload) => optText(payload, 'idPA'),
+  });
+  return [operation('paSendRTReq', 1), operation('paSendRTV2Request', 2)];
+}
+
+function incomingReceipt(
+  version: PaSendRtVersion,
+  station: { domainId: string; brokerId: string; stationId: string },
+  receipt: Receipt,
+  rawXml: string,
+  paidAt: Date | undefined,
+): IncomingReceipt {
+  const paid = receipt.outcome === 'OK';
+  return {
+    // The called domain is ours (checkCaller); for a secondary beneficiary it differs from the
+    // notice's fiscalCode, and the IUV and receiptId still identify the payment.
+    key: { domainId: station.domainId, iuv: receipt.iuv, receiptKey: receipt.receiptId },
+    source: version === 1 ? 'PA_SEND_RT' : 'PA_SEND_RT_V2',
+    noticeNumber: receipt.noticeNumber,
+    brokerId: station.brokerId,
+    stationId: station.stationId,
+    outcome: paid ? 'PAID' : 'NOT_PAID',
+    amountCents: paid ? receipt.amountCents : 0,
+    ...(paidAt === undefined ? {} : { paidAt }),
+    rawXml,
+    parsed: receipt,
+  };
+}
