@@ -11,12 +11,15 @@ import { crop, greyToRgba, readPdfPages, type PdfPage } from '../helpers/pdf-pag
  * numbers and amounts, and its QR code decodes to the pagoPA string of the option.
  */
 const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'erp', name), 'utf8'));
+  JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'erp', name), 'utf8'),
+  ) as Record<string, unknown>;
 
 /** The transport month of a family without a card: a plain debt position. */
 const transportMonth = (): Record<string, unknown> => {
-  const { cardCode: _card, ...rest } = fixture('transport-month.json');
-  return rest;
+  const body = fixture('transport-month.json');
+  delete body['cardCode'];
+  return body;
 };
 
 function decodeQr(page: PdfPage): string | undefined {
