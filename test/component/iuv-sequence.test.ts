@@ -19,10 +19,11 @@ const DOMAIN = '00085240950';
 const OTHER_DOMAIN = '81005750021';
 
 let db: Knex;
+let url: string;
 let drop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  ({ db, drop } = await createTestDatabase('iuv_sequence'));
+  ({ db, url, drop } = await createTestDatabase('iuv_sequence'));
 });
 
 afterAll(async () => {
@@ -136,7 +137,6 @@ describe('allocating IUV bases under concurrency', () => {
     const CALLERS_PER_PROCESS = 10;
     const BASES_PER_CALLER = 500;
     const SEGREGATION_CODE = '20';
-    const url = db.client.config.connection as { database: string };
     const child = spawn(
       path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
       [path.join(REPO_ROOT, 'test', 'helpers', 'allocate-iuvs-child.ts')],
@@ -145,7 +145,7 @@ describe('allocating IUV bases under concurrency', () => {
         env: {
           PATH: process.env['PATH'] ?? '',
           HOME: process.env['HOME'] ?? '/tmp',
-          DATABASE_URL: `mysql://root@127.0.0.1:3306/${url.database}`,
+          DATABASE_URL: url,
           CALLERS: String(CALLERS_PER_PROCESS),
           BASES_PER_CALLER: String(BASES_PER_CALLER),
           DOMAIN,
