@@ -62,6 +62,7 @@ const EnvSchema = z
     API_PAGE_SIZE_MAX: positiveInt.max(1_000).default(200),
     SOAP_BODY_LIMIT_BYTES: positiveInt.max(20 * 1024 * 1024).default(1024 * 1024),
     SOAP_PUBLIC_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    RECEIPTS_FEED_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     RECONCILE_ATTEMPTS_MAX: positiveInt.max(100).default(8),
     RECONCILE_BACKOFF_BASE_MS: positiveInt.max(3_600_000).default(1_000),
     ERP_WEBHOOK_URL: urlWithProtocol(['http:', 'https:']).optional(),
@@ -141,6 +142,7 @@ export type Config = Readonly<{
   soapBodyLimitBytes: number;
   /** How the node reaches the SOAP endpoints; written into the served WSDLs. */
   soapPublicUrl: string | undefined;
+  receiptsFeedLagMs: number;
   reconcileAttemptsMax: number;
   reconcileBackoffBaseMs: number;
   /** Where outbox events are POSTed; undefined leaves them PENDING (the ERP pages the feed). */
@@ -220,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiPageSizeMax: e.API_PAGE_SIZE_MAX,
     soapBodyLimitBytes: e.SOAP_BODY_LIMIT_BYTES,
     soapPublicUrl: e.SOAP_PUBLIC_URL,
+    receiptsFeedLagMs: e.RECEIPTS_FEED_LAG_MS,
     reconcileAttemptsMax: e.RECONCILE_ATTEMPTS_MAX,
     reconcileBackoffBaseMs: e.RECONCILE_BACKOFF_BASE_MS,
     erpWebhookUrl: e.ERP_WEBHOOK_URL,

@@ -7,6 +7,7 @@ import type { Logger } from '../../../shared/logger';
 import { createAuthenticator } from './auth';
 import { mountRoutes, openApiDocument, type RouteSpec } from './route';
 import { noticeRoutes } from './notice-routes';
+import { receiptsRoutes } from './receipts-routes';
 import { systemRoutes } from './system-routes';
 import { cardsRoutes } from './cards-routes';
 import { positionsRoutes } from './positions-routes';
@@ -29,6 +30,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...cardsRoutes(deps),
     ...positionsRoutes(deps),
     ...noticeRoutes(deps),
+    ...receiptsRoutes(deps),
   ];
 }
 
