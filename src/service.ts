@@ -16,6 +16,10 @@ import type { RouteSpec } from './entry-points/http/api/route';
 import { soapOperations } from './entry-points/soap';
 import { mountSoap, WSDL_DIR } from './entry-points/soap/soap-server';
 import { startWorkers, type WorkerDefinition } from './entry-points/worker/start-workers';
+import {
+  startWebhookDispatcher,
+  webhookDispatcherDeps,
+} from './entry-points/worker/webhook-dispatcher';
 
 export const ROLES = ['all', 'api', 'soap', 'worker', 'simulator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -116,6 +120,8 @@ export async function startService(
         logger,
         lifecycle,
       });
+      // Registered after the workers, so it stops first; its stop waits for deliveries in flight.
+      lifecycle.add('webhooks', startWebhookDispatcher(webhookDispatcherDeps(config, db, logger)));
     }
 
     if (has(role, 'soap')) {

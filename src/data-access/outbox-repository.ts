@@ -200,6 +200,19 @@ export async function markFailed(
   return changed === 1;
 }
 
+/**
+ * Gives back claimed events that were not attempted (the dispatcher is stopping), so another
+ * worker can deliver them now instead of after the lease.
+ */
+export async function releaseClaims(
+  db: Knex,
+  events: readonly Pick<OutboxEvent, 'id' | 'attempts'>[],
+): Promise<void> {
+  for (const event of events) {
+    await claimed(db, event).update({ next_attempt_at: db.raw('NOW(3)') });
+  }
+}
+
 /** Lists events, newest first, optionally by state. `limit` is the caller's bound. */
 export async function listOutboxEvents(
   db: Knex,
@@ -210,45 +223,67 @@ export async function listOutboxEvents(
   return ((await query) as OutboxRow[]).map(toOutboxEvent);
 }
 
-/** Reads one event by the id the ERP sees, locking it when `trx` is a transaction. */
-export async function findOutboxEventForUpdate(
-  trx: Knex.Transaction,
-  eventId: string,
-): Promise<OutboxEvent | undefined> {
-  const row = (await trx(TABLE).select('*').where('event_id', eventId).forUpdate().first()) as
-    OutboxRow | undefined;
-  return row === undefined ? undefined : toOutboxEvent(row);
-}
+/** Which events an operator puts back in line: one by event id, or the oldest N in a state. */
+export type RedeliverySelection =
+  { eventId: string } | { state: Exclude<OutboxState, 'PENDING'>; limit: number };
 
-/** Locks up to `limit` events in `state`, oldest first (for operator bulk actions). */
-export async function lockOutboxEventsByState(
-  trx: Knex.Transaction,
-  state: OutboxState,
-  limit: number,
+const selectForRedelivery = (db: Knex, selection: RedeliverySelection) =>
+  'eventId' in selection
+    ? db(TABLE).select('*').where('event_id', selection.eventId)
+    : db(TABLE).select('*').where('state', selection.state).orderBy('id').limit(selection.limit);
+
+/** What a redelivery would touch, without changing anything (the CLI's dry run). */
+export async function findForRedelivery(
+  db: Knex,
+  selection: RedeliverySelection,
 ): Promise<OutboxEvent[]> {
-  const rows = (await trx(TABLE)
-    .select('*')
-    .where('state', state)
-    .orderBy('id')
-    .limit(limit)
-    .forUpdate()) as OutboxRow[];
-  return rows.map(toOutboxEvent);
+  return ((await selectForRedelivery(db, selection)) as OutboxRow[]).map(toOutboxEvent);
 }
 
 /**
- * Puts a DEAD or DELIVERED event back in the delivery line: PENDING, attempts 0, due now.
- * The ERP receives the same event id again, so its deduplication still holds.
- * @returns false when the event was already PENDING (nothing to do).
+ * Puts DEAD (or DELIVERED) events back in the delivery line (PENDING, attempts 0, due now) and
+ * writes one audit row per event, all in one transaction.
+ *
+ * Why the same event id: the ERP deduplicates on it, so a redelivery of something it already
+ * processed is harmless, and an operator can replay without first asking whether it arrived.
+ * @returns the events as they were before (PENDING ones are skipped: already in line).
+ * @throws AppError('not-found') when an event id is given and does not exist.
  */
-export async function resetForRedelivery(trx: Knex.Transaction, id: number): Promise<boolean> {
-  const changed = await trx(TABLE)
-    .where('id', id)
-    .whereNot('state', 'PENDING')
-    .update({
-      state: 'PENDING',
-      attempts: 0,
-      next_attempt_at: trx.raw('NOW(3)'),
-      delivered_at: null,
-    });
-  return changed === 1;
+export async function redeliverOutboxEvents(
+  db: Knex,
+  selection: RedeliverySelection,
+  audit: { actor: string; reason: string },
+): Promise<OutboxEvent[]> {
+  return db.transaction(async (trx) => {
+    const rows = (await selectForRedelivery(trx, selection).forUpdate()) as OutboxRow[];
+    if ('eventId' in selection && rows.length === 0) {
+      throw new AppError('not-found', `no outbox event ${selection.eventId}`);
+    }
+    const events = rows.map(toOutboxEvent).filter((e) => e.state !== 'PENDING');
+    for (const event of events) {
+      await trx(TABLE)
+        .where('id', event.id)
+        .update({
+          state: 'PENDING',
+          attempts: 0,
+          next_attempt_at: trx.raw('NOW(3)'),
+          delivered_at: null,
+        });
+      await trx('audit_events').insert({
+        actor: audit.actor,
+        action: 'webhook.redeliver',
+        subject_type: 'outbox_event',
+        subject_id: event.eventId,
+        reason: audit.reason,
+        before_state: JSON.stringify({
+          state: event.state,
+          attempts: event.attempts,
+          lastStatus: event.lastStatus,
+          lastError: event.lastError,
+        }),
+        after_state: JSON.stringify({ state: 'PENDING', attempts: 0 }),
+      });
+    }
+    return events;
+  });
 }

@@ -4,6 +4,7 @@ import { registerKeysCommands } from './commands/keys';
 import { registerLedgerCommands } from './commands/ledger';
 import { registerMigrateCommands } from './commands/migrate';
 import { registerServeCommands } from './commands/serve';
+import { registerWebhooksCommands } from './commands/webhooks';
 
 /**
  * A CLI command module registers its sub-commands on the root program.
@@ -17,6 +18,7 @@ const registrations: RegisterCommands[] = [
   registerMigrateCommands,
   registerKeysCommands,
   registerLedgerCommands,
+  registerWebhooksCommands,
   registerCodesCommands,
 ];
 
