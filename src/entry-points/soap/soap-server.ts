@@ -93,6 +93,10 @@ export function mountSoap(app: Express, options: SoapOptions): void {
         let payload: XmlObject = {};
         let header: XmlObject | undefined;
         try {
+          // The parser lets C0 controls through; XML 1.0 forbids them, so the document is not XML.
+          if (HAS_NOT_XML_CHAR.test(raw)) {
+            throw new AppError('xml-malformed', 'the document holds characters XML 1.0 forbids');
+          }
           const envelope = parseSoapEnvelope(raw);
           payload = envelope.payload;
           header = envelope.header;
@@ -141,7 +145,16 @@ export function mountSoap(app: Express, options: SoapOptions): void {
             };
             faults.inc({ primitive: op.name, fault_code: faultCode });
             observe(op.name, 'KO');
-            res.type('text/xml').send(op.ko(fault));
+            let answer: string;
+            try {
+              answer = op.ko(fault);
+            } catch (buildErr) {
+              // A KO that cannot be built must still be an answer, never an unhandled rejection.
+              options.logger.error({ err: buildErr, primitive: op.name }, 'soap KO not buildable');
+              res.status(500).type('text/xml').send(soapFault(faultCode, 'answer not buildable'));
+              return;
+            }
+            res.type('text/xml').send(answer);
           },
         );
       },
@@ -152,8 +165,14 @@ export function mountSoap(app: Express, options: SoapOptions): void {
 /** What the node reads in `description`: the reason, never a stack trace or an internal message. */
 function describe(err: AppError): string {
   if (err.code === 'internal') return 'internal error; the request can be retried';
-  return err.message.slice(0, 1000);
+  // Reasons quote the input, which may hold characters XML 1.0 cannot carry (C0 controls).
+  return err.message.slice(0, 1000).replace(NOT_XML_CHARS, '\uFFFD');
 }
+
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+// eslint-disable-next-line no-control-regex
+const HAS_NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 function safeDomain(
   op: SoapOperation,
