@@ -5,6 +5,7 @@ import type { Domains } from '../../shared/domains-config';
 import type { Logger } from '../../shared/logger';
 import type { SoapOperation } from './operations';
 import { receiptOperations } from './handlers/pa-send-rt';
+import { payableNoticeOperations } from './handlers/payable-notice-operations';
 
 /** What the node-facing handlers may use. */
 export type SoapDeps = {
@@ -21,5 +22,5 @@ export type SoapDeps = {
  * routes by service path and operation name.
  */
 export function soapOperations(deps: SoapDeps): SoapOperation[] {
-  return [...receiptOperations(deps)];
+  return [...receiptOperations(deps), ...payableNoticeOperations(deps)];
 }
