@@ -161,19 +161,24 @@ export async function deliverWebhook(
   };
 }
 
+type ErrorLike = { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+
+// Duck-typed, not `instanceof Error`: fetch's errors may come from another realm (test VMs).
+const asErrorLike = (value: unknown): ErrorLike | undefined =>
+  typeof value === 'object' && value !== null ? value : undefined;
+
 function describeFetchError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+  const e = asErrorLike(err);
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
     return `no answer within ${timeoutMs} ms`;
   }
+  const message = typeof e?.message === 'string' ? e.message : String(err);
   // undici reports socket errors as TypeError('fetch failed') with the real reason as cause.
-  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown }) : null;
-  const message = err instanceof Error ? err.message : String(err);
-  if (cause !== null && typeof cause === 'object') {
-    const code = typeof cause.code === 'string' ? `${cause.code} ` : '';
-    const detail = typeof cause.message === 'string' ? cause.message : '';
-    return `${message}: ${code}${detail}`.trim();
-  }
-  return message;
+  const cause = asErrorLike(e?.cause);
+  if (cause === undefined) return message;
+  const code = typeof cause.code === 'string' ? `${cause.code} ` : '';
+  const detail = typeof cause.message === 'string' ? cause.message : '';
+  return `${message}: ${code}${detail}`.trim();
 }
 
 async function readExcerpt(response: Response): Promise<string> {
