@@ -11,7 +11,13 @@ import {
 } from '../../src/entry-points/worker/webhook-dispatcher';
 import { createLogger } from '../../src/shared/logger';
 import { createTestDatabase } from '../helpers/db';
-import { eventually, spawnCli, waitForExit } from '../helpers/service';
+import {
+  eventually,
+  spawnCli,
+  startTestService,
+  testConfig,
+  waitForExit,
+} from '../helpers/service';
 
 /**
  * The outbox and its dispatcher against a real MariaDB schema and a real HTTP receiver on
@@ -417,6 +423,50 @@ describe('ERP webhooks from the outbox', () => {
       attempts: 2,
     });
     expect(json(audits[0]?.after_state)).toEqual({ state: 'PENDING', attempts: 0 });
+  });
+});
+
+describe('ERP webhooks in the worker role', () => {
+  test('When the service starts as a worker with a webhook URL, then it delivers and drains on stop', async () => {
+    const database = await createTestDatabase('webhooks_service');
+    const erp = await startReceiver({ delayMs: 200 });
+    try {
+      const service = await startTestService(
+        testConfig({
+          DATABASE_URL: database.url,
+          ERP_WEBHOOK_URL: erp.url,
+          ERP_WEBHOOK_SECRET: SECRET,
+          WEBHOOK_POLL_INTERVAL_MS: '20',
+        }),
+        'worker',
+      );
+      let stopped = false;
+      try {
+        const { eventId } = await database.db.transaction((trx) =>
+          appendOutboxEvent(trx, aReceiptFailed(20)),
+        );
+        expect(await eventually(() => Promise.resolve(erp.received.length === 1), 5_000, 10)).toBe(
+          true,
+        );
+        // Stopped while the ERP is still answering: the lifecycle waits for the outcome.
+        expect(await service.stop()).toBe(true);
+        stopped = true;
+        const [request] = erp.received;
+        expect(request?.headers[WEBHOOK_HEADERS.eventId]).toBe(eventId);
+        expect(
+          verifyWebhookSignature(SECRET, request?.headers ?? {}, request?.body ?? '', TOLERANCE_S)
+            .ok,
+        ).toBe(true);
+        const stored = (await database.db('outbox_events').where('event_id', eventId).first()) as
+          OutboxRow | undefined;
+        expect(stored?.state).toBe('DELIVERED');
+      } finally {
+        if (!stopped) await service.stop();
+      }
+    } finally {
+      await erp.close();
+      await database.drop();
+    }
   });
 });
 
