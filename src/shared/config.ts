@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { PACKAGE_ROOT } from './paths';
 
 /**
  * The whole configuration of the service, read from the environment once at start.
@@ -65,6 +66,13 @@ const EnvSchema = z
     RECEIPTS_FEED_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     RECONCILE_ATTEMPTS_MAX: positiveInt.max(100).default(8),
     RECONCILE_BACKOFF_BASE_MS: positiveInt.max(3_600_000).default(1_000),
+    RECONCILE_CONCURRENCY: positiveInt.max(200).default(16),
+    SWEEPER_INTERVAL_MS: positiveInt.max(3_600_000).default(10_000),
+    SWEEPER_AGE_MS: positiveInt.max(86_400_000).default(30_000),
+    RECOVERY_DELAY_MS: positiveInt.max(7 * 86_400_000).default(600_000),
+    RECOVERY_INTERVAL_MS: positiveInt.max(3_600_000).default(60_000),
+    NODE_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    NODE_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
     ERP_WEBHOOK_URL: urlWithProtocol(['http:', 'https:']).optional(),
     ERP_WEBHOOK_SECRET: z.string().min(1).max(256).optional(),
     WEBHOOK_ATTEMPTS_MAX: positiveInt.max(100).default(20),
@@ -145,6 +153,17 @@ export type Config = Readonly<{
   receiptsFeedLagMs: number;
   reconcileAttemptsMax: number;
   reconcileBackoffBaseMs: number;
+  /** Reconciliation jobs run at once per worker process. */
+  reconcileConcurrency: number;
+  sweeperIntervalMs: number;
+  /** A RECEIVED receipt older than this is enqueued again by the sweeper. */
+  sweeperAgeMs: number;
+  /** A payment attempt without a receipt after this long is asked about upstream. */
+  recoveryDelayMs: number;
+  recoveryIntervalMs: number;
+  /** The node's NodoPerPa SOAP endpoint; undefined disables missing-receipt recovery. */
+  nodeBaseUrl: string | undefined;
+  nodeTimeoutMs: number;
   /** Where outbox events are POSTed; undefined leaves them PENDING (the ERP pages the feed). */
   erpWebhookUrl: string | undefined;
   /** HMAC key of the webhook signature; never logged. Set whenever `erpWebhookUrl` is. */
@@ -164,7 +183,7 @@ export type ConfiguredApiKey = Readonly<{
   sha256: string;
 }>;
 
-const DEMO_DOMAINS_FILE = path.join(__dirname, '..', '..', 'fixtures', 'domains.demo.json');
+const DEMO_DOMAINS_FILE = path.join(PACKAGE_ROOT, 'fixtures', 'domains.demo.json');
 
 function parseApiKeys(value: string | undefined): ConfiguredApiKey[] {
   if (value === undefined) return [];
@@ -225,6 +244,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     receiptsFeedLagMs: e.RECEIPTS_FEED_LAG_MS,
     reconcileAttemptsMax: e.RECONCILE_ATTEMPTS_MAX,
     reconcileBackoffBaseMs: e.RECONCILE_BACKOFF_BASE_MS,
+    reconcileConcurrency: e.RECONCILE_CONCURRENCY,
+    sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
+    sweeperAgeMs: e.SWEEPER_AGE_MS,
+    recoveryDelayMs: e.RECOVERY_DELAY_MS,
+    recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
+    nodeBaseUrl: e.NODE_BASE_URL,
+    nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     erpWebhookUrl: e.ERP_WEBHOOK_URL,
     erpWebhookSecret: e.ERP_WEBHOOK_SECRET,
     webhookAttemptsMax: e.WEBHOOK_ATTEMPTS_MAX,

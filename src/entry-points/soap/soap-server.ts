@@ -11,6 +11,7 @@ import {
 import { AppError, toAppError } from '../../domain/errors';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
+import { PACKAGE_ROOT } from '../../shared/paths';
 import { FAULT_STRINGS, paaFaultCodeFor } from './error-to-pa-fault';
 import {
   SOAP_SERVICES,
@@ -32,7 +33,7 @@ export type SoapOptions = {
   defaultFaultId: string;
 };
 
-export const WSDL_DIR = path.join(__dirname, '..', '..', '..', 'wsdl');
+export const WSDL_DIR = path.join(PACKAGE_ROOT, 'wsdl');
 
 /**
  * The node's doors: one POST endpoint per service, dispatching on the Body's first element.
@@ -101,6 +102,7 @@ export function mountSoap(app: Express, options: SoapOptions): void {
           payload = envelope.payload;
           header = envelope.header;
           operation = operations.get(envelope.operation);
+          if (operation !== undefined) checkNamespaces(raw, SERVICE_NAMESPACES[serviceName]);
           if (operation === undefined) {
             throw new AppError(
               'unknown-operation',
@@ -173,6 +175,62 @@ function describe(err: AppError): string {
 const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 // eslint-disable-next-line no-control-regex
 const HAS_NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+/** The namespace of each service's body elements (the parser strips prefixes, so we look here). */
+const SERVICE_NAMESPACES: Record<SoapServiceName, string> = {
+  paForNode: 'http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd',
+  PaPerNodo: 'http://ws.pagamenti.telematici.gov/',
+  PaPerNodoPagamentoPsp: 'http://ws.pagamenti.telematici.gov/',
+};
+const SOAP_NAMESPACES = new Set([
+  'http://schemas.xmlsoap.org/soap/envelope/',
+  'http://www.w3.org/2003/05/soap-envelope',
+]);
+const START_TAG =
+  /<(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)((?:\s+[^\s=>/]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*\/?>/g;
+const XMLNS = /\s+xmlns(?::([\w.-]+))?\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+
+/**
+ * Refuses an envelope or an operation element in another namespace than SOAP's and the
+ * service's. Prefixes stay free (any prefix, or a default namespace); names are not enough: a
+ * `paSendRTReq` of another namespace is not our primitive. Reads the already well-formed text:
+ * the Envelope, Body and operation start tags and their namespace declarations (the only
+ * ancestors of the operation element).
+ * @throws AppError('xml-schema-invalid') naming the element in the wrong namespace.
+ */
+function checkNamespaces(raw: string, serviceNs: string): void {
+  const scope = new Map<string, string>();
+  let seenBody = false;
+  let depth = 0;
+  START_TAG.lastIndex = 0;
+  for (let m = START_TAG.exec(raw); m !== null; m = START_TAG.exec(raw)) {
+    const [, prefix = '', local = '', attrs = ''] = m;
+    const own = new Map(scope);
+    XMLNS.lastIndex = 0;
+    for (let d = XMLNS.exec(attrs); d !== null; d = XMLNS.exec(attrs)) {
+      own.set(d[1] ?? '', d[2] ?? d[3] ?? '');
+    }
+    const ns = own.get(prefix) ?? '';
+    if (depth === 0) {
+      if (!SOAP_NAMESPACES.has(ns)) {
+        throw new AppError('xml-schema-invalid', `/Envelope: namespace '${ns}' is not SOAP's`);
+      }
+    } else if (!seenBody) {
+      if (local !== 'Body') continue;
+      seenBody = true;
+    } else {
+      if (ns !== serviceNs) {
+        throw new AppError(
+          'xml-schema-invalid',
+          `/Envelope/Body/${local}: namespace '${ns}' is not ${serviceNs}`,
+        );
+      }
+      return;
+    }
+    depth += 1;
+    for (const [k, v] of own) scope.set(k, v);
+  }
+}
 
 function safeDomain(
   op: SoapOperation,
