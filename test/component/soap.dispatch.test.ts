@@ -105,6 +105,44 @@ describe('SOAP dispatcher', () => {
     },
   );
 
+  test.each([
+    [
+      'an envelope outside SOAP',
+      ['http://schemas.xmlsoap.org/soap/envelope/', 'urn:not-soap'],
+      /\/Envelope: namespace/,
+    ],
+    [
+      'an operation outside paForNode',
+      ['http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd', 'urn:elsewhere'],
+      /paSendRTReq: namespace &apos;urn:elsewhere&apos;/,
+    ],
+  ])(
+    '%s is a SOAP Fault PAA_SINTASSI_EXTRAXSD, and nothing is stored',
+    async (_what, [from, to], reason) => {
+      const res = await post(
+        `${base}/pagopa/paForNode`,
+        fixture('pa-send-rt.ok.xml').replace(from!, to!),
+      );
+      expect(soapFaultCode(res.text)).toBe('PAA_SINTASSI_EXTRAXSD');
+      expect(res.text).toMatch(reason);
+      const row = (await database.db('receipts').count({ n: '*' }).first()) as { n: number };
+      expect(Number(row.n)).toBe(0);
+    },
+  );
+
+  test.each([
+    ['a default namespace', 'pa-verify-payment-notice.req.lenient-unprefixed.xml'],
+    ['other prefixes', 'pa-verify-payment-notice.req.other-prefixes.xml'],
+  ])('%s in the right namespaces passes the namespace check', async (_what, name) => {
+    const xml = fs.readFileSync(
+      path.join(REPO_ROOT, 'fixtures', 'soap', 'new-model', name),
+      'utf8',
+    );
+    const res = await post(`${base}/pagopa/paForNode`, xml);
+    // Routed by name past the namespace check: whatever the answer, it is not a namespace fault.
+    expect(res.text).not.toMatch(/namespace/);
+  });
+
   test('a primitive posted to the wrong service is an unknown operation there', async () => {
     const res = await post(`${base}/pagopa/PaPerNodo`, fixture('pa-send-rt.ok.xml'));
     expect(soapFaultCode(res.text)).toBe('PAA_SINTASSI_EXTRAXSD');
