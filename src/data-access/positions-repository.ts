@@ -24,6 +24,7 @@ import { contentHash } from '../shared/hash';
 import { isDuplicateKey, isTransientDbError } from './errors';
 import { allocateIuvBases } from './iuv-sequence-repository';
 import { postEntry } from './ledger-repository';
+import { appendOutboxEvent } from './outbox-repository';
 
 /**
  * Debt positions, their options and transfers, offline payments, and the transactions that change
@@ -71,7 +72,8 @@ export type StoredPosition = {
   options: StoredOption[];
 };
 
-type PositionRow = {
+/** A debt_positions row as mysql2 returns it (exported for the reconciliation repository). */
+export type PositionRow = {
   id: number | string;
   domain_id: string;
   external_id: string;
@@ -90,7 +92,7 @@ type PositionRow = {
   updated_at: Date;
 };
 
-type OptionRow = {
+export type OptionRow = {
   id: number | string;
   debt_position_id: number | string;
   iuv: string;
@@ -128,7 +130,7 @@ const ATTEMPTS_MAX = 3;
 const toDay = (value: Date | string): string =>
   typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10);
 
-const toOption = (row: OptionRow, transfers: StoredTransfer[]): StoredOption => ({
+export const toOption = (row: OptionRow, transfers: StoredTransfer[]): StoredOption => ({
   id: Number(row.id),
   iuv: row.iuv,
   noticeNumber: row.notice_number,
@@ -300,7 +302,10 @@ async function lockPositionRow(
     .first()) as PositionRow | undefined;
 }
 
-async function lockOptionRows(trx: Knex.Transaction, positionId: number): Promise<OptionRow[]> {
+export async function lockOptionRows(
+  trx: Knex.Transaction,
+  positionId: number,
+): Promise<OptionRow[]> {
   return (await trx('payment_options')
     .where({ debt_position_id: positionId })
     .orderBy('id')
@@ -564,7 +569,7 @@ export async function cancelPosition(
 const notFound = (externalId: string): AppError =>
   new AppError('not-found', `no debt position ${externalId}`);
 
-const toSettlementPosition = (
+export const toSettlementPosition = (
   row: PositionRow,
   options: readonly OptionRow[],
 ): SettlementPosition => ({
@@ -583,13 +588,14 @@ const toSettlementPosition = (
  * options paid, position status, pending payment attempts of those options PAID, and the ledger
  * entry (idempotent by its key, so a replay cannot credit twice). Shared by offline payments and
  * the reconciliation of pagoPA receipts.
+ * @returns the id of the ledger entry posted (or found already posted), null without a card account.
  */
 export async function applySettlement(
   trx: Knex.Transaction,
   position: { id: number; description: string },
   decision: Extract<SettlementDecision, { outcome: 'settled' }>,
   payment: SettlementPayment,
-): Promise<void> {
+): Promise<{ ledgerEntryId: number | null }> {
   const now = new Date();
   for (const paid of decision.paidOptions) {
     await trx('payment_options')
@@ -607,14 +613,14 @@ export async function applySettlement(
     .where({ status: 'PENDING' })
     .update({ status: 'PAID', updated_at: now });
   const effect = decision.ledger;
-  if (effect === null) return;
+  if (effect === null) return { ledgerEntryId: null };
   const account = (await trx('card_accounts')
     .where({ card_id: effect.cardId, account: effect.account })
     .first('id')) as { id: number | string } | undefined;
   if (account === undefined) {
     throw new AppError('internal', `card ${effect.cardId} has no ${effect.account} account`);
   }
-  await postEntry(
+  const posted = await postEntry(
     trx,
     {
       cardAccountId: Number(account.id),
@@ -634,6 +640,7 @@ export async function applySettlement(
     },
     { enforceOverdraft: false },
   );
+  return { ledgerEntryId: posted.entry.id };
 }
 
 export const OFFLINE_CHANNELS = ['COUNTER', 'POSTAL_SLIP', 'BANK_TRANSFER'] as const;
@@ -715,13 +722,13 @@ export async function recordOfflinePayment(
           payment,
         );
         if (decision.outcome === 'refused') throw new AppError(decision.code, decision.detail);
-        await applySettlement(
+        const { ledgerEntryId } = await applySettlement(
           trx,
           { id: Number(row.id), description: row.description },
           decision,
           payment,
         );
-        await trx('offline_payments').insert({
+        const [offlinePaymentId] = (await trx('offline_payments').insert({
           debt_position_id: row.id,
           payment_option_id:
             decision.paidOptions.length === 1 ? (decision.paidOptions[0]?.optionId ?? null) : null,
@@ -731,6 +738,30 @@ export async function recordOfflinePayment(
           paid_at: input.paidAt,
           request_hash: input.requestHash,
           created_at: new Date(),
+        })) as number[];
+        // Counter payments notify the ERP like receipts do, committed with the payment itself.
+        const single = decision.paidOptions.length === 1 ? decision.paidOptions[0] : undefined;
+        const option = optionRows.find((o) => Number(o.id) === single?.optionId);
+        await appendOutboxEvent(trx, {
+          type: 'payment.reconciled',
+          domainId: input.domainId,
+          payload: {
+            domainId: input.domainId,
+            channel: input.channel,
+            amountCents: input.amountCents,
+            paidAt: input.paidAt.toISOString(),
+            receiptId: null,
+            offlinePaymentId: Number(offlinePaymentId),
+            iuv: option?.iuv ?? null,
+            noticeNumber: option?.notice_number ?? null,
+            receiptKey: null,
+            debtPositionId: Number(row.id),
+            positionExternalId: row.external_id,
+            paymentOptionId: option === undefined ? null : Number(option.id),
+            cardId: row.card_id === null ? null : Number(row.card_id),
+            account: row.account,
+            ledgerEntryId,
+          },
         });
         return true;
       });

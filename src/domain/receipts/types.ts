@@ -3,8 +3,8 @@
  * reduced to what the adapter decides on. The wire names stay in src/adapters/pagopa.
  */
 
-/** Which primitive delivered the receipt. */
-export type ReceiptSource = 'PA_SEND_RT' | 'PA_SEND_RT_V2' | 'PAA_INVIA_RT';
+/** Which primitive delivered the receipt (RECOVERY: fetched by missing-receipt recovery). */
+export type ReceiptSource = 'PA_SEND_RT' | 'PA_SEND_RT_V2' | 'PAA_INVIA_RT' | 'RECOVERY';
 
 /**
  * The payment outcome a receipt states: PAID (new-model outcome OK, RT 0), NOT_PAID (RT 1, or a
