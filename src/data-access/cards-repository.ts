@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { recordAudit } from './audit-repository';
 import type { CardRegistry } from '../domain/cards/register-card';
 import type { CardLedger } from '../domain/cards/charge-card';
 import type { NewCard } from '../domain/cards/new-card';
@@ -133,21 +134,19 @@ export function cardLedger(db: Knex): CardLedger {
           .where({ id: accountRow.id })
           .first('balance_cents')) as { balance_cents: number | string };
         if (audit !== undefined && posted.created) {
-          await trx('audit_events').insert({
+          await recordAudit(trx, {
             actor: audit.actor,
             action: audit.action,
-            subject_type: audit.subjectType,
-            subject_id: audit.subjectId,
+            subjectType: audit.subjectType,
+            subjectId: audit.subjectId,
             reason: audit.reason,
-            before_state: JSON.stringify({
-              balanceCents: posted.entry.balanceAfterCents - posted.entry.amountCents,
-            }),
-            after_state: JSON.stringify({
+            before: { balanceCents: posted.entry.balanceAfterCents - posted.entry.amountCents },
+            after: {
               balanceCents: posted.entry.balanceAfterCents,
               entryId: posted.entry.id,
               amountCents: posted.entry.amountCents,
-            }),
-            request_id: audit.requestId,
+            },
+            requestId: audit.requestId,
           });
         }
         return { ...posted, balanceCents: Number(balance.balance_cents) };

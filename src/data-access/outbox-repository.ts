@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { recordAudit } from './audit-repository';
 import { AppError } from '../domain/errors';
 import type { EventType, NewOutboxEvent } from '../domain/notifications/events';
 
@@ -269,19 +270,19 @@ export async function redeliverOutboxEvents(
           next_attempt_at: trx.raw('NOW(3)'),
           delivered_at: null,
         });
-      await trx('audit_events').insert({
+      await recordAudit(trx, {
         actor: audit.actor,
         action: 'webhook.redeliver',
-        subject_type: 'outbox_event',
-        subject_id: event.eventId,
+        subjectType: 'outbox_event',
+        subjectId: event.eventId,
         reason: audit.reason,
-        before_state: JSON.stringify({
+        before: {
           state: event.state,
           attempts: event.attempts,
           lastStatus: event.lastStatus,
           lastError: event.lastError,
-        }),
-        after_state: JSON.stringify({ state: 'PENDING', attempts: 0 }),
+        },
+        after: { state: 'PENDING', attempts: 0 },
       });
     }
     return events;
