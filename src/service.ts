@@ -16,6 +16,10 @@ import type { RouteSpec } from './entry-points/http/api/route';
 import { soapOperations } from './entry-points/soap';
 import { mountSoap, WSDL_DIR } from './entry-points/soap/soap-server';
 import { startWorkers, type WorkerDefinition } from './entry-points/worker/start-workers';
+import { receiptIntakeDeps } from './entry-points/soap/handlers/pa-send-rt';
+import { reconcileProcessor } from './entry-points/worker/reconcile-processor';
+import { startRecoveryScheduler } from './entry-points/worker/recovery-scheduler';
+import { startSweeper } from './entry-points/worker/sweeper';
 import {
   startWebhookDispatcher,
   webhookDispatcherDeps,
@@ -113,6 +117,11 @@ export async function startService(
       lifecycle.add('redis-worker', () => closeRedis(workerRedis));
       // Processors are registered by the features that own a queue (receipts, webhooks, recovery).
       const definitions: WorkerDefinition[] = [];
+      definitions.push({
+        queueName: QUEUES.reconcile,
+        processor: reconcileProcessor({ db, logger }),
+        concurrency: config.reconcileConcurrency,
+      });
       startWorkers({
         definitions,
         connection: workerRedis,
@@ -122,6 +131,30 @@ export async function startService(
       });
       // Registered after the workers, so it stops first; its stop waits for deliveries in flight.
       lifecycle.add('webhooks', startWebhookDispatcher(webhookDispatcherDeps(config, db, logger)));
+      // Receipts stuck in RECEIVED (Redis was down at intake) are enqueued again.
+      lifecycle.add(
+        'sweeper',
+        startSweeper({
+          db,
+          queue: reconcileQueue,
+          logger,
+          intervalMs: config.sweeperIntervalMs,
+          ageMs: config.sweeperAgeMs,
+        }),
+      );
+      lifecycle.add(
+        'receipt-recovery',
+        startRecoveryScheduler({
+          db,
+          logger,
+          domains,
+          intake: receiptIntakeDeps({ db, domains, config, logger, reconcileQueue }),
+          nodeBaseUrl: config.nodeBaseUrl,
+          nodeTimeoutMs: config.nodeTimeoutMs,
+          delayMs: config.recoveryDelayMs,
+          intervalMs: config.recoveryIntervalMs,
+        }),
+      );
     }
 
     if (has(role, 'soap')) {

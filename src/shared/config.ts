@@ -73,6 +73,13 @@ const EnvSchema = z
     RECOVERY_INTERVAL_MS: positiveInt.max(3_600_000).default(60_000),
     NODE_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     NODE_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
+    RECONCILE_CONCURRENCY: positiveInt.max(200).default(16),
+    SWEEPER_INTERVAL_MS: positiveInt.max(3_600_000).default(10_000),
+    SWEEPER_AGE_MS: positiveInt.max(86_400_000).default(30_000),
+    RECOVERY_DELAY_MS: positiveInt.max(7 * 86_400_000).default(600_000),
+    RECOVERY_INTERVAL_MS: positiveInt.max(3_600_000).default(60_000),
+    NODE_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    NODE_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
     ERP_WEBHOOK_URL: urlWithProtocol(['http:', 'https:']).optional(),
     ERP_WEBHOOK_SECRET: z.string().min(1).max(256).optional(),
     WEBHOOK_ATTEMPTS_MAX: positiveInt.max(100).default(20),
@@ -164,6 +171,17 @@ export type Config = Readonly<{
   /** The node's NodoPerPa SOAP endpoint; undefined disables missing-receipt recovery. */
   nodeBaseUrl: string | undefined;
   nodeTimeoutMs: number;
+  /** Reconciliation jobs run at once per worker process. */
+  reconcileConcurrency: number;
+  sweeperIntervalMs: number;
+  /** A RECEIVED receipt older than this is enqueued again by the sweeper. */
+  sweeperAgeMs: number;
+  /** A payment attempt without a receipt after this long is asked about upstream. */
+  recoveryDelayMs: number;
+  recoveryIntervalMs: number;
+  /** The node's NodoPerPa SOAP endpoint; undefined disables missing-receipt recovery. */
+  nodeBaseUrl: string | undefined;
+  nodeTimeoutMs: number;
   /** Where outbox events are POSTed; undefined leaves them PENDING (the ERP pages the feed). */
   erpWebhookUrl: string | undefined;
   /** HMAC key of the webhook signature; never logged. Set whenever `erpWebhookUrl` is. */
@@ -244,6 +262,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     receiptsFeedLagMs: e.RECEIPTS_FEED_LAG_MS,
     reconcileAttemptsMax: e.RECONCILE_ATTEMPTS_MAX,
     reconcileBackoffBaseMs: e.RECONCILE_BACKOFF_BASE_MS,
+    reconcileConcurrency: e.RECONCILE_CONCURRENCY,
+    sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
+    sweeperAgeMs: e.SWEEPER_AGE_MS,
+    recoveryDelayMs: e.RECOVERY_DELAY_MS,
+    recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
+    nodeBaseUrl: e.NODE_BASE_URL,
+    nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     reconcileConcurrency: e.RECONCILE_CONCURRENCY,
     sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
     sweeperAgeMs: e.SWEEPER_AGE_MS,
