@@ -1,6 +1,6 @@
 import type { CreditorPaymentData, PptHeader } from '../../../adapters/pagopa/old-model-soap';
 import { optChild, optText, type XmlObject } from '../../../adapters/pagopa/xml';
-import { AppError } from '../../../domain/errors';
+import { AppError, isAppError } from '../../../domain/errors';
 import type { DomainConfig } from '../../../shared/domains-config';
 import { checkCaller } from '../caller';
 import type { SoapDeps } from '../index';
@@ -10,6 +10,21 @@ import { loadPayableNotice, type LoadedNotice } from './notice-common';
  * What paaVerificaRPT and paaAttivaRPT share (old model 3: the PSP starts from a notice): the
  * caller check on the intestazionePPT header, the notice its IUV names, and datiPagamentoPA.
  */
+
+/**
+ * Parses the request envelope with the old-model codec. Its amount reader reports a malformed
+ * amount (`42,00`) as 'amount-invalid', which the mapper would answer PAA_SEMANTICA; in an
+ * envelope it breaks the stImporto pattern, so here it is a syntax fault.
+ * @throws AppError('xml-*') for anything that breaks the envelope's schema (PAA_SINTASSI_EXTRAXSD).
+ */
+export function parseEnvelope<T>(parse: (xml: string) => T, rawXml: string): T {
+  try {
+    return parse(rawXml);
+  } catch (err) {
+    if (!isAppError(err) || err.code !== 'amount-invalid') throw err;
+    throw new AppError('xml-schema-invalid', err.message, err.details, { cause: err });
+  }
+}
 
 /** The domain named in intestazionePPT, for the fault id. */
 export function headerDomainOf(header: XmlObject | undefined): string | undefined {

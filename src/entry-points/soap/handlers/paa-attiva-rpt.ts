@@ -8,7 +8,12 @@ import { checkActivationAmount } from '../../../domain/positions/payable-notice'
 import { FAULT_STRINGS } from '../error-to-pa-fault';
 import type { SoapDeps } from '../index';
 import type { SoapOperation } from '../operations';
-import { creditorPaymentData, headerDomainOf, loadRptNotice } from './old-model-notice';
+import {
+  creditorPaymentData,
+  headerDomainOf,
+  loadRptNotice,
+  parseEnvelope,
+} from './old-model-notice';
 
 const IMPORTO_NON_VALIDO = 'PAA_ATTIVA_RPT_IMPORTO_NON_VALIDO';
 
@@ -33,7 +38,7 @@ export function paaAttivaRptOperations(deps: SoapDeps): SoapOperation[] {
       name: 'paaAttivaRPT',
       service: 'PaPerNodoPagamentoPsp',
       handle: async (_payload, ctx) => {
-        const request = parsePaaAttivaRPTRequest(ctx.rawXml);
+        const request = parseEnvelope(parsePaaAttivaRPTRequest, ctx.rawXml);
         const { header } = request;
         const { domain, loaded } = await loadRptNotice(deps, header, ctx.remoteAddress);
         if (header.ccp.toLowerCase() === 'n/a') {

@@ -4,7 +4,12 @@ import {
 } from '../../../adapters/pagopa/old-model-soap';
 import type { SoapDeps } from '../index';
 import type { SoapOperation } from '../operations';
-import { creditorPaymentData, headerDomainOf, loadRptNotice } from './old-model-notice';
+import {
+  creditorPaymentData,
+  headerDomainOf,
+  loadRptNotice,
+  parseEnvelope,
+} from './old-model-notice';
 
 /**
  * paaVerificaRPT (old model 3): a PSP asks, through the node, what the notice whose IUV is in the
@@ -17,7 +22,7 @@ export function paaVerificaRptOperations(deps: SoapDeps): SoapOperation[] {
       name: 'paaVerificaRPT',
       service: 'PaPerNodoPagamentoPsp',
       handle: async (_payload, ctx) => {
-        const request = parsePaaVerificaRPTRequest(ctx.rawXml);
+        const request = parseEnvelope(parsePaaVerificaRPTRequest, ctx.rawXml);
         const { domain, loaded } = await loadRptNotice(deps, request.header, ctx.remoteAddress);
         return buildPaaVerificaRPTResponse({
           outcome: 'OK',
