@@ -250,5 +250,5 @@ function decidePartial(
 }
 
 function overpaymentDetail(payment: SettlementPayment, dueCents: number): string {
-  return `overpayment: paid ${payment.amountCents} cents for IUV ${payment.iuv ?? '?'} but ${Math.max(dueCents, 0)} cents were due; refund or credit the difference (${payment.amountCents - Math.max(dueCents, 0)} cents)`;
+  return `paid ${payment.amountCents} cents for IUV ${payment.iuv ?? '?'} but ${Math.max(dueCents, 0)} cents were due; refund or credit the difference (${payment.amountCents - Math.max(dueCents, 0)} cents)`;
 }
