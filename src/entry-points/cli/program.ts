@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerBillingCommands } from './commands/billing';
 import { registerCodesCommands } from './commands/codes';
 import { registerKeysCommands } from './commands/keys';
 import { registerLedgerCommands } from './commands/ledger';
@@ -20,6 +21,7 @@ const registrations: RegisterCommands[] = [
   registerLedgerCommands,
   registerWebhooksCommands,
   registerCodesCommands,
+  registerBillingCommands,
 ];
 
 export function buildProgram(): Command {

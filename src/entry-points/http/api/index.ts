@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Db } from '../../../data-access/db';
 import type { Config } from '../../../shared/config';
@@ -11,6 +12,7 @@ import { receiptsRoutes } from './receipts-routes';
 import { systemRoutes } from './system-routes';
 import { cardsRoutes } from './cards-routes';
 import { positionsRoutes } from './positions-routes';
+import { billingRoutes } from './billing-routes';
 
 /** What the ERP API's handlers may use. */
 export type ApiDeps = {
@@ -18,6 +20,8 @@ export type ApiDeps = {
   domains: Domains;
   config: Config;
   logger: Logger;
+  /** Where billing runs are queued for the worker; without it POST /billing-runs answers 503. */
+  billingQueue?: Queue;
 };
 
 /**
@@ -30,6 +34,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...cardsRoutes(deps),
     ...positionsRoutes(deps),
     ...noticeRoutes(deps),
+    ...billingRoutes(deps),
     ...receiptsRoutes(deps),
   ];
 }
