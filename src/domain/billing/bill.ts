@@ -95,7 +95,8 @@ export type BillDecision =
   | { kind: 'skip'; positionId: number }
   | { kind: 'fail'; reason: string };
 
-const euros = (cents: number): string => `${centsToDecimalString(cents)} €`;
+const euros = (cents: number): string =>
+  `${cents < 0 ? '-' : ''}${centsToDecimalString(Math.abs(cents))} €`;
 
 /**
  * Decides what a line does. Refusals name what a person can do about them.

@@ -191,8 +191,9 @@ function cardCodeProblem(cardCode: string, algorithm: CardCodeAlgorithm): string
 
 /**
  * Checks every line: card code shape and check digits (the domain's algorithm), amount, and
- * description; then the same card twice in one run (the second is FAILED: a run bills a card
- * once per period). Every problem of a line is reported, joined by "; ".
+ * description; then the same card twice in one run (a later good line of a card already billed
+ * by an earlier good line is FAILED: a run bills a card once per period). Every problem of a line
+ * is reported, joined by "; ".
  */
 function checkLines(
   raw: readonly (RawLine | BillingLine)[],
@@ -209,15 +210,15 @@ function checkLines(
     if (amount.problem !== null) problems.push(amount.problem);
     const description = descriptionProblem(r.description);
     if (description.problem !== null) problems.push(description.problem);
-    if (cardProblem === null) {
-      const first = firstLineOf.get(cardCode);
-      if (first !== undefined) {
-        problems.push(
-          `card ${cardCode} is already billed on line ${first} of this run: one amount per card and period`,
-        );
-      } else {
-        firstLineOf.set(cardCode, r.lineNo);
-      }
+    // The first good line of a card bills it; a later line of the same card is refused, and a
+    // bad line claims nothing (its corrected twin further down may still be billed).
+    const first = firstLineOf.get(cardCode);
+    if (cardProblem === null && first !== undefined) {
+      problems.push(
+        `card ${cardCode} is already billed on line ${first} of this run: one amount per card and period`,
+      );
+    } else if (problems.length === 0) {
+      firstLineOf.set(cardCode, r.lineNo);
     }
     return {
       lineNo: r.lineNo,
