@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import type { Config } from './shared/config';
@@ -9,7 +10,8 @@ import { createDb, ensureDatabase, migrateLatest, type Db } from './data-access/
 import { closeRedis, createRedis, waitUntilReady } from './adapters/redis';
 import { createQueue, QUEUES } from './adapters/queues';
 import { createHttpApp } from './entry-points/http/app';
-import { listen } from './entry-points/http/server';
+import { listen, type MutualTls } from './entry-points/http/server';
+import { requireClientSubject } from './entry-points/soap/client-certificate';
 import { mariadbCheck, redisCheck, type DependencyCheck } from './entry-points/http/health';
 import { mountApi } from './entry-points/http/api';
 import type { RouteSpec } from './entry-points/http/api/route';
@@ -57,12 +59,14 @@ export async function startService(
   const running: RunningService = { ports: {}, metrics, routes: [] };
   // Read before anything connects: a broken domains file must stop the start at once.
   const domains = loadDomains(config.domainsFile);
+  const soapTls = has(role, 'soap') ? readSoapTls(config) : undefined;
 
   const startServer = async (
     name: 'api' | 'soap' | 'simulator',
     port: number,
     checks: readonly DependencyCheck[],
     mount?: (app: Express) => void,
+    tls?: MutualTls,
   ): Promise<void> => {
     const app = createHttpApp({
       server: name,
@@ -73,7 +77,13 @@ export async function startService(
       bodyLimitBytes: config.httpBodyLimitBytes,
       ...(mount === undefined ? {} : { mount }),
     });
-    const server = await listen(app, port, config.httpBindAddress, config.httpRequestTimeoutMs);
+    const server = await listen(
+      app,
+      port,
+      config.httpBindAddress,
+      config.httpRequestTimeoutMs,
+      tls,
+    );
     lifecycle.add(`http:${name}`, server.stop);
     running.ports[name] = server.port;
     logger.info({ server: name, port: server.port }, 'listening');
@@ -164,18 +174,27 @@ export async function startService(
 
     if (has(role, 'soap')) {
       const operations = soapOperations({ db, domains, config, logger, reconcileQueue });
-      const publicUrl = config.soapPublicUrl ?? `http://127.0.0.1:${config.soapPort}`;
-      await startServer('soap', config.soapPort, checks, (app) => {
-        mountSoap(app, {
-          operations,
-          logger,
-          metrics,
-          bodyLimitBytes: config.soapBodyLimitBytes,
-          wsdlDir: WSDL_DIR,
-          publicUrl,
-          defaultFaultId: domains.resolve(undefined)?.fiscalCode ?? 'unknown',
-        });
-      });
+      const scheme = soapTls === undefined ? 'http' : 'https';
+      const publicUrl = config.soapPublicUrl ?? `${scheme}://127.0.0.1:${config.soapPort}`;
+      const clientSubject = config.soapTls?.clientSubject;
+      await startServer(
+        'soap',
+        config.soapPort,
+        checks,
+        (app) => {
+          if (clientSubject !== undefined) app.use(requireClientSubject(clientSubject));
+          mountSoap(app, {
+            operations,
+            logger,
+            metrics,
+            bodyLimitBytes: config.soapBodyLimitBytes,
+            wsdlDir: WSDL_DIR,
+            publicUrl,
+            defaultFaultId: domains.resolve(undefined)?.fiscalCode ?? 'unknown',
+          });
+        },
+        soapTls,
+      );
     }
     if (has(role, 'api')) {
       await startServer('api', config.httpPort, checks, (app) => {
@@ -186,4 +205,26 @@ export async function startService(
 
   if (has(role, 'simulator')) await startServer('simulator', config.simulatorPort, []);
   return running;
+}
+
+/**
+ * The SOAP port's certificate, key and client CA, read at start so that a missing or unreadable
+ * file stops the process before anything listens. Undefined without SOAP_TLS_* (plain HTTP
+ * behind a reverse proxy that terminates mTLS).
+ */
+function readSoapTls(config: Config): MutualTls | undefined {
+  const files = config.soapTls;
+  if (files === undefined) return undefined;
+  const read = (key: string, file: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`${key}: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return {
+    cert: read('SOAP_TLS_CERT_FILE', files.certFile),
+    key: read('SOAP_TLS_KEY_FILE', files.keyFile),
+    ca: read('SOAP_TLS_CA_FILE', files.caFile),
+  };
 }

@@ -63,6 +63,10 @@ const EnvSchema = z
     API_PAGE_SIZE_MAX: positiveInt.max(1_000).default(200),
     SOAP_BODY_LIMIT_BYTES: positiveInt.max(20 * 1024 * 1024).default(1024 * 1024),
     SOAP_PUBLIC_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    SOAP_TLS_CERT_FILE: z.string().min(1).optional(),
+    SOAP_TLS_KEY_FILE: z.string().min(1).optional(),
+    SOAP_TLS_CA_FILE: z.string().min(1).optional(),
+    SOAP_TLS_CLIENT_SUBJECT: z.string().min(1).max(1000).optional(),
     RECEIPTS_FEED_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     RECONCILE_ATTEMPTS_MAX: positiveInt.max(100).default(8),
     RECONCILE_BACKOFF_BASE_MS: positiveInt.max(3_600_000).default(1_000),
@@ -90,6 +94,25 @@ const EnvSchema = z
     WEBHOOK_BATCH_SIZE: positiveInt.max(500).default(50),
   })
   .superRefine((env, ctx) => {
+    // In-process mTLS for the node's door: the three files go together, or none is given.
+    const tlsFiles = ['SOAP_TLS_CERT_FILE', 'SOAP_TLS_KEY_FILE', 'SOAP_TLS_CA_FILE'] as const;
+    const tlsGiven = tlsFiles.filter((key) => env[key] !== undefined);
+    if (tlsGiven.length > 0 && tlsGiven.length < tlsFiles.length) {
+      for (const key of tlsFiles.filter((k) => env[k] === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is required with ${tlsGiven.join(' and ')} (in-process mTLS needs all three)`,
+        });
+      }
+    }
+    if (env.SOAP_TLS_CLIENT_SUBJECT !== undefined && tlsGiven.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SOAP_TLS_CLIENT_SUBJECT'],
+        message: 'needs SOAP_TLS_CERT_FILE, SOAP_TLS_KEY_FILE and SOAP_TLS_CA_FILE',
+      });
+    }
     // Webhooks: an unsigned delivery is never made, and a production secret is not guessable.
     if (env.ERP_WEBHOOK_URL !== undefined && env.ERP_WEBHOOK_SECRET === undefined) {
       ctx.addIssue({
@@ -157,6 +180,19 @@ export type Config = Readonly<{
   soapBodyLimitBytes: number;
   /** How the node reaches the SOAP endpoints; written into the served WSDLs. */
   soapPublicUrl: string | undefined;
+  /**
+   * In-process mTLS on the SOAP port: server certificate and key, the CA that signs the node's
+   * client certificates, and an optional text the client certificate's subject must contain.
+   * Undefined: plain HTTP, with mTLS terminated by a reverse proxy.
+   */
+  soapTls:
+    | Readonly<{
+        certFile: string;
+        keyFile: string;
+        caFile: string;
+        clientSubject: string | undefined;
+      }>
+    | undefined;
   receiptsFeedLagMs: number;
   reconcileAttemptsMax: number;
   reconcileBackoffBaseMs: number;
@@ -259,6 +295,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiPageSizeMax: e.API_PAGE_SIZE_MAX,
     soapBodyLimitBytes: e.SOAP_BODY_LIMIT_BYTES,
     soapPublicUrl: e.SOAP_PUBLIC_URL,
+    soapTls:
+      e.SOAP_TLS_CERT_FILE !== undefined &&
+      e.SOAP_TLS_KEY_FILE !== undefined &&
+      e.SOAP_TLS_CA_FILE !== undefined
+        ? {
+            certFile: e.SOAP_TLS_CERT_FILE,
+            keyFile: e.SOAP_TLS_KEY_FILE,
+            caFile: e.SOAP_TLS_CA_FILE,
+            clientSubject: e.SOAP_TLS_CLIENT_SUBJECT,
+          }
+        : undefined,
     receiptsFeedLagMs: e.RECEIPTS_FEED_LAG_MS,
     reconcileAttemptsMax: e.RECONCILE_ATTEMPTS_MAX,
     reconcileBackoffBaseMs: e.RECONCILE_BACKOFF_BASE_MS,
