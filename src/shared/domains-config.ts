@@ -43,6 +43,9 @@ const DomainSchema = z
     stationId: z.string().min(1).max(35),
     stationPasswordEnv: envName.optional(),
     subscriptionKeyEnv: envName.optional(),
+    /** MyPay (dialect mypay): the tenant's IPA code (codIpaEnte) and its SIL password's variable. */
+    mypayIpaCode: z.string().min(1).max(35).optional(),
+    mypayPasswordEnv: envName.optional(),
     auxDigit: z.union([z.literal(0), z.literal(3)]),
     segregationCode: twoDigits.optional(),
     applicationCode: twoDigits.optional(),
