@@ -77,6 +77,16 @@ const EnvSchema = z
     RECOVERY_INTERVAL_MS: positiveInt.max(3_600_000).default(60_000),
     NODE_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     NODE_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
+    CHECKOUT_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    NODE_REST_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    MYPAY_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    NODE_RETRY_ATTEMPTS_MAX: positiveInt.max(10).default(3),
+    NODE_RETRY_BACKOFF_BASE_MS: positiveInt.max(60_000).default(200),
+    NODE_CIRCUIT_FAILURES_MAX: positiveInt.max(1_000).default(5),
+    NODE_CIRCUIT_OPEN_MS: positiveInt.max(3_600_000).default(30_000),
+    NODE_TLS_CERT_FILE: z.string().min(1).optional(),
+    NODE_TLS_KEY_FILE: z.string().min(1).optional(),
+    NODE_TLS_CA_FILE: z.string().min(1).optional(),
     RECONCILE_CONCURRENCY: positiveInt.max(200).default(16),
     SWEEPER_INTERVAL_MS: positiveInt.max(3_600_000).default(10_000),
     SWEEPER_AGE_MS: positiveInt.max(86_400_000).default(30_000),
@@ -94,6 +104,14 @@ const EnvSchema = z
     WEBHOOK_BATCH_SIZE: positiveInt.max(500).default(50),
   })
   .superRefine((env, ctx) => {
+    // Outbound client certificate: a certificate without its key (or the reverse) cannot work.
+    if ((env.NODE_TLS_CERT_FILE === undefined) !== (env.NODE_TLS_KEY_FILE === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.NODE_TLS_CERT_FILE === undefined ? 'NODE_TLS_CERT_FILE' : 'NODE_TLS_KEY_FILE'],
+        message: 'NODE_TLS_CERT_FILE and NODE_TLS_KEY_FILE go together',
+      });
+    }
     // In-process mTLS for the node's door: the three files go together, or none is given.
     const tlsFiles = ['SOAP_TLS_CERT_FILE', 'SOAP_TLS_KEY_FILE', 'SOAP_TLS_CA_FILE'] as const;
     const tlsGiven = tlsFiles.filter((key) => env[key] !== undefined);
@@ -207,6 +225,20 @@ export type Config = Readonly<{
   /** The node's NodoPerPa SOAP endpoint; undefined disables missing-receipt recovery. */
   nodeBaseUrl: string | undefined;
   nodeTimeoutMs: number;
+  /** Checkout (`.../checkout/ec/v1/carts` is appended); pagopa dialect payments. */
+  checkoutBaseUrl: string | undefined;
+  /** pagoPA's biz-events receipt service (`.../organizations/{cf}/receipts/...` is appended). */
+  nodeRestBaseUrl: string | undefined;
+  /** MyPay's host (and prefix); the SIL path `/ws/pa/` comes from wsdl/mypay/pa-per-ente.wsdl. */
+  mypayBaseUrl: string | undefined;
+  /** Attempts of an idempotent outbound read, the first included; writes are never retried. */
+  nodeRetryAttemptsMax: number;
+  nodeRetryBackoffBaseMs: number;
+  /** Consecutive upstream failures that open an upstream's circuit, and for how long. */
+  nodeCircuitFailuresMax: number;
+  nodeCircuitOpenMs: number;
+  /** Client certificate, key and CA for outbound calls; all undefined: the system's defaults. */
+  nodeTls: Readonly<{ certFile?: string; keyFile?: string; caFile?: string }>;
   /** Reconciliation jobs run at once per worker process. */
   reconcileConcurrency: number;
   sweeperIntervalMs: number;
@@ -316,6 +348,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
     nodeBaseUrl: e.NODE_BASE_URL,
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
+    checkoutBaseUrl: e.CHECKOUT_BASE_URL,
+    nodeRestBaseUrl: e.NODE_REST_BASE_URL,
+    mypayBaseUrl: e.MYPAY_BASE_URL,
+    nodeRetryAttemptsMax: e.NODE_RETRY_ATTEMPTS_MAX,
+    nodeRetryBackoffBaseMs: e.NODE_RETRY_BACKOFF_BASE_MS,
+    nodeCircuitFailuresMax: e.NODE_CIRCUIT_FAILURES_MAX,
+    nodeCircuitOpenMs: e.NODE_CIRCUIT_OPEN_MS,
+    nodeTls: {
+      ...(e.NODE_TLS_CERT_FILE === undefined ? {} : { certFile: e.NODE_TLS_CERT_FILE }),
+      ...(e.NODE_TLS_KEY_FILE === undefined ? {} : { keyFile: e.NODE_TLS_KEY_FILE }),
+      ...(e.NODE_TLS_CA_FILE === undefined ? {} : { caFile: e.NODE_TLS_CA_FILE }),
+    },
     reconcileConcurrency: e.RECONCILE_CONCURRENCY,
     sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
     sweeperAgeMs: e.SWEEPER_AGE_MS,
