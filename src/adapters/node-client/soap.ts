@@ -115,8 +115,9 @@ export function interpretSoap<T>(
   if (status >= 300 && status < 500) {
     throw upstreamError(`${operation}: HTTP ${status}`, { operation, status });
   }
+  let result: T;
   try {
-    return parse(res.body);
+    result = parse(res.body);
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     if (err.code === 'upstream-error') {
@@ -137,4 +138,12 @@ export function interpretSoap<T>(
       { transient: true, cause: err },
     );
   }
+  // A system fault inside a well-formed answer is upstream trouble: thrown here, inside the
+  // transport's reading, so that reads are retried and the breaker counts it. Other faults are
+  // returned for the dialect client to map (e.g. PPT_RT_SCONOSCIUTA is "not found").
+  const fault = (result as { fault?: FaultLike } | null)?.fault;
+  if (fault !== undefined && TRANSIENT_FAULTS.has(fault.faultCode)) {
+    throw faultError(operation, fault);
+  }
+  return result;
 }

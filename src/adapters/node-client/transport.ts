@@ -175,7 +175,9 @@ export function fetchSender(maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES): Http
 export function nodeHttpSender(
   agentOptions: https.AgentOptions,
   maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
-): HttpSender & { readonly agent: https.Agent } {
+): HttpSender & {
+  readonly agent: { readonly options: https.AgentOptions; destroy(): void };
+} {
   const agent = new https.Agent(agentOptions);
   const plainAgent = new http.Agent({ keepAlive: true });
   const send = (req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> =>
@@ -223,7 +225,15 @@ export function nodeHttpSender(
       if (req.body !== undefined) r.write(req.body);
       r.end();
     });
-  return Object.assign(send, { agent });
+  return Object.assign(send, {
+    agent: {
+      options: agent.options,
+      destroy: () => {
+        agent.destroy();
+        plainAgent.destroy();
+      },
+    },
+  });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -299,6 +309,12 @@ export class NodeTransport {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = options.random ?? Math.random;
+  }
+
+  /** Releases the keep-alive sockets of the TLS agent (on shutdown). */
+  close(): void {
+    const agent = (this.sender as { agent?: { destroy(): void } }).agent;
+    agent?.destroy();
   }
 
   /** The breaker of an upstream base URL (created closed on first use). */
