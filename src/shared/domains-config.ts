@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { ACCOUNTS } from '../data-access/ledger-repository';
 import { CARD_CODE_ALGORITHMS, DEFAULT_CARD_CODE_ALGORITHM } from '../domain/codes/card-code';
+import { AppError } from '../domain/errors';
+import type { NoticeScheme } from '../domain/positions/notice';
 
 /**
  * The creditor entities (domains) this deployment serves, from a JSON file validated at start.
@@ -173,4 +175,22 @@ export function loadDomains(path: string): Domains {
     throw new DomainsConfigError(`domains file ${path} is not JSON: ${(err as Error).message}`);
   }
   return parseDomainsConfig(json, path);
+}
+
+/**
+ * How a domain numbers its notices: aux digit 3 with its segregation code, or 0 with its
+ * application code (the domains file guarantees the code its aux digit needs).
+ * @throws AppError('internal') when the domain lacks that code.
+ */
+export function noticeSchemeOf(domain: DomainConfig): NoticeScheme {
+  if (domain.auxDigit === 3 && domain.segregationCode !== undefined) {
+    return { auxDigit: 3, segregationCode: domain.segregationCode };
+  }
+  if (domain.auxDigit === 0 && domain.applicationCode !== undefined) {
+    return { auxDigit: 0, applicationCode: domain.applicationCode };
+  }
+  throw new AppError(
+    'internal',
+    `domain ${domain.fiscalCode} has no code for aux digit ${domain.auxDigit}`,
+  );
 }

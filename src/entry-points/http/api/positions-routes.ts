@@ -18,7 +18,6 @@ import { parseNoticeNumber } from '../../../domain/codes/notice-number';
 import { AppError } from '../../../domain/errors';
 import { amountInForce } from '../../../domain/positions/amount-in-force';
 import { romeDate } from '../../../domain/positions/dates';
-import type { NoticeScheme } from '../../../domain/positions/notice';
 import { OPTIONS_MAX } from '../../../domain/positions/plan';
 import {
   AMOUNT_CENTS_MAX,
@@ -36,7 +35,11 @@ import {
   type Plan,
   type RequestedPlan,
 } from '../../../domain/positions/types';
-import type { DomainConfig, ServiceConfig } from '../../../shared/domains-config';
+import {
+  noticeSchemeOf,
+  type DomainConfig,
+  type ServiceConfig,
+} from '../../../shared/domains-config';
 import { contentHash } from '../../../shared/hash';
 import { idempotencyKeyHeader, runIdempotent } from './idempotency';
 import type { ApiDeps } from './index';
@@ -294,20 +297,6 @@ const toOfflineOut = (
 
 // ---------------------------------------------------------------- lookups
 
-/** How the domain numbers its notices; the domains file guarantees the code is present. */
-function noticeScheme(domain: DomainConfig): NoticeScheme {
-  if (domain.auxDigit === 3 && domain.segregationCode !== undefined) {
-    return { auxDigit: 3, segregationCode: domain.segregationCode };
-  }
-  if (domain.auxDigit === 0 && domain.applicationCode !== undefined) {
-    return { auxDigit: 0, applicationCode: domain.applicationCode };
-  }
-  throw new AppError(
-    'internal',
-    `domain ${domain.fiscalCode} has no code for aux digit ${domain.auxDigit}`,
-  );
-}
-
 function catalogueService(domain: DomainConfig, code: string): ServiceConfig {
   const service = domain.services.find((s) => s.code === code);
   if (service === undefined) {
@@ -393,7 +382,7 @@ export function positionsRoutes(deps: ApiDeps): RouteSpec[] {
           cardId: card?.id ?? null,
           // The domain as resolved: naming the default domain or omitting it is the same request.
           requestHash: contentHash({ ...body, domain: domain.fiscalCode }),
-          scheme: noticeScheme(domain),
+          scheme: noticeSchemeOf(domain),
         });
         return {
           status: outcome === 'created' ? 201 : 200,
@@ -607,7 +596,7 @@ export function positionsRoutes(deps: ApiDeps): RouteSpec[] {
               paymentId,
               draft,
               cardId: card.id,
-              scheme: noticeScheme(domain),
+              scheme: noticeSchemeOf(domain),
               returnUrl: body.returnUrl ?? null,
             });
             return {

@@ -2,7 +2,6 @@ import { findPositionByNotice } from '../../../data-access/notice-lookup-reposit
 import type { StoredOption, StoredPosition } from '../../../data-access/positions-repository';
 import { AppError } from '../../../domain/errors';
 import { romeDate } from '../../../domain/positions/dates';
-import type { NoticeScheme } from '../../../domain/positions/notice';
 import {
   payableNotice,
   type NoticeKey,
@@ -74,20 +73,3 @@ const XSD_EMAIL = /^[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$/;
 
 export const xsdEmail = (email: string | null): string | undefined =>
   email !== null && email.length <= 256 && XSD_EMAIL.test(email) ? email : undefined;
-
-/**
- * How a domain numbers its notices (the same choice as the ERP API's).
- * @throws AppError('internal') when the domain lacks the code its aux digit needs.
- */
-export function noticeSchemeOf(domain: DomainConfig): NoticeScheme {
-  if (domain.auxDigit === 3 && domain.segregationCode !== undefined) {
-    return { auxDigit: 3, segregationCode: domain.segregationCode };
-  }
-  if (domain.auxDigit === 0 && domain.applicationCode !== undefined) {
-    return { auxDigit: 0, applicationCode: domain.applicationCode };
-  }
-  throw new AppError(
-    'internal',
-    `domain ${domain.fiscalCode} has no code for aux digit ${domain.auxDigit}`,
-  );
-}

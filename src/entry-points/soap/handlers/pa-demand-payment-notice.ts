@@ -15,7 +15,8 @@ import type { CardAccountName } from '../../../domain/positions/types';
 import { checkCaller } from '../caller';
 import type { SoapDeps } from '../index';
 import type { SoapOperation } from '../operations';
-import { noticeSchemeOf, today } from './notice-common';
+import { noticeSchemeOf } from '../../../shared/domains-config';
+import { today } from './notice-common';
 
 /**
  * Our entries in the pagoPA service catalogue (wsdl/README.md, "Service catalogue"): the only
