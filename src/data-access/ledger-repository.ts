@@ -367,12 +367,15 @@ export async function postEntriesBulk(
     });
   }
   for (const chunk of chunks(rows, 1_000)) await trx('ledger_entries').insert(chunk);
-  const touched = new Set(rows.map((r) => r['card_account_id'] as number));
-  for (const id of touched) {
-    const account = accounts.get(id) as { balance: number };
-    await trx('card_accounts')
-      .where({ id })
-      .update({ balance_cents: account.balance, updated_at: trx.fn.now(3) });
+  // One UPDATE per chunk of accounts, not one per account: a billing run touches thousands.
+  const touched = [...new Set(rows.map((r) => r['card_account_id'] as number))];
+  for (const chunk of chunks(touched, 500)) {
+    const cases = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+    const bindings = chunk.flatMap((id) => [id, (accounts.get(id) as { balance: number }).balance]);
+    await trx.raw(
+      `UPDATE card_accounts SET balance_cents = CASE id ${cases} END, updated_at = NOW(3) WHERE id IN (${chunk.map(() => '?').join(',')})`,
+      [...bindings, ...chunk],
+    );
   }
   return { created: rows.length, alreadyPosted };
 }
