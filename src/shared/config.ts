@@ -87,13 +87,6 @@ const EnvSchema = z
     NODE_TLS_CERT_FILE: z.string().min(1).optional(),
     NODE_TLS_KEY_FILE: z.string().min(1).optional(),
     NODE_TLS_CA_FILE: z.string().min(1).optional(),
-    RECONCILE_CONCURRENCY: positiveInt.max(200).default(16),
-    SWEEPER_INTERVAL_MS: positiveInt.max(3_600_000).default(10_000),
-    SWEEPER_AGE_MS: positiveInt.max(86_400_000).default(30_000),
-    RECOVERY_DELAY_MS: positiveInt.max(7 * 86_400_000).default(600_000),
-    RECOVERY_INTERVAL_MS: positiveInt.max(3_600_000).default(60_000),
-    NODE_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
-    NODE_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
     ERP_WEBHOOK_URL: urlWithProtocol(['http:', 'https:']).optional(),
     ERP_WEBHOOK_SECRET: z.string().min(1).max(256).optional(),
     WEBHOOK_ATTEMPTS_MAX: positiveInt.max(100).default(20),
@@ -239,17 +232,6 @@ export type Config = Readonly<{
   nodeCircuitOpenMs: number;
   /** Client certificate, key and CA for outbound calls; all undefined: the system's defaults. */
   nodeTls: Readonly<{ certFile?: string; keyFile?: string; caFile?: string }>;
-  /** Reconciliation jobs run at once per worker process. */
-  reconcileConcurrency: number;
-  sweeperIntervalMs: number;
-  /** A RECEIVED receipt older than this is enqueued again by the sweeper. */
-  sweeperAgeMs: number;
-  /** A payment attempt without a receipt after this long is asked about upstream. */
-  recoveryDelayMs: number;
-  recoveryIntervalMs: number;
-  /** The node's NodoPerPa SOAP endpoint; undefined disables missing-receipt recovery. */
-  nodeBaseUrl: string | undefined;
-  nodeTimeoutMs: number;
   /** Where outbox events are POSTed; undefined leaves them PENDING (the ERP pages the feed). */
   erpWebhookUrl: string | undefined;
   /** HMAC key of the webhook signature; never logged. Set whenever `erpWebhookUrl` is. */
@@ -360,13 +342,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.NODE_TLS_KEY_FILE === undefined ? {} : { keyFile: e.NODE_TLS_KEY_FILE }),
       ...(e.NODE_TLS_CA_FILE === undefined ? {} : { caFile: e.NODE_TLS_CA_FILE }),
     },
-    reconcileConcurrency: e.RECONCILE_CONCURRENCY,
-    sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
-    sweeperAgeMs: e.SWEEPER_AGE_MS,
-    recoveryDelayMs: e.RECOVERY_DELAY_MS,
-    recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
-    nodeBaseUrl: e.NODE_BASE_URL,
-    nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     erpWebhookUrl: e.ERP_WEBHOOK_URL,
     erpWebhookSecret: e.ERP_WEBHOOK_SECRET,
     webhookAttemptsMax: e.WEBHOOK_ATTEMPTS_MAX,
