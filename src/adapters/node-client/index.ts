@@ -19,7 +19,7 @@ import { NodeTransport, type HttpSender, type TlsFiles } from './transport';
 import { WsdlCatalog } from './wsdl-catalog';
 
 export { MyPayNodeClient, PagopaNodeClient, RptNodeClient, NodeTransport, WsdlCatalog };
-export type * from './ports';
+export * from './ports';
 
 export type NodeClient = PagopaNodeClient | RptNodeClient | MyPayNodeClient;
 

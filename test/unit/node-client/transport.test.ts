@@ -215,14 +215,14 @@ describe('client TLS', () => {
       keyFile: path.join(dir, 'key.pem'),
       caFile: path.join(dir, 'ca.pem'),
     });
-    expect(String(options.cert)).toBe('CERT-PEM');
-    expect(String(options.key)).toBe('KEY-PEM');
-    expect(String(options.ca)).toBe('CA-PEM');
+    expect((options.cert as Buffer).toString()).toBe('CERT-PEM');
+    expect((options.key as Buffer).toString()).toBe('KEY-PEM');
+    expect((options.ca as Buffer).toString()).toBe('CA-PEM');
     expect(options.minVersion).toBe('TLSv1.2');
     const sender = nodeHttpSender(options);
-    expect(String(sender.agent.options.cert)).toBe('CERT-PEM');
-    expect(String(sender.agent.options.key)).toBe('KEY-PEM');
-    expect(String(sender.agent.options.ca)).toBe('CA-PEM');
+    expect((sender.agent.options.cert as Buffer).toString()).toBe('CERT-PEM');
+    expect((sender.agent.options.key as Buffer).toString()).toBe('KEY-PEM');
+    expect((sender.agent.options.ca as Buffer).toString()).toBe('CA-PEM');
     sender.agent.destroy();
   });
 
