@@ -159,7 +159,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < workers; i += 1) {
       const child = spawn(
         process.execPath,
-        [path.join(ROOT, 'bin', 'pagopa-adapter.js'), 'serve', '--role', 'worker'],
+        [
+          // BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the workers.
+          ...(process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
+          path.join(ROOT, 'bin', 'pagopa-adapter.js'),
+          'serve',
+          '--role',
+          'worker',
+        ],
         {
           cwd: ROOT,
           env: {
