@@ -9,7 +9,7 @@ import type {
 import type { Db } from './db';
 import { isDuplicateKey, isTransientDbError } from './errors';
 
-/** Who wrote the first state change of a receipt that came in through the SOAP doors. */
+/** Who stored a receipt that came in through the SOAP doors (its history's first line). */
 export const INTAKE_ACTOR = 'soap-intake';
 
 /** Deadlocks between concurrent resends of one receipt are retried this many times in all. */
@@ -30,7 +30,11 @@ type PriorRow = { id: number; payload_hash: string };
 export function receiptsRepository(db: Db): ReceiptInbox {
   return {
     findLinks: (key, attemptCcp) => findLinks(db, key, attemptCcp),
-    store: (receipt) => withRetry(() => db.transaction((trx) => store(trx, receipt))),
+    store: async (receipt) => {
+      const stored = await insertNew(db, receipt);
+      if (stored !== undefined) return stored;
+      return withRetry(() => db.transaction((trx) => resolveDuplicate(trx, receipt)));
+    },
   };
 }
 
@@ -57,10 +61,15 @@ async function findLinks(
   return attempt === undefined ? links : { ...links, paymentAttemptId: Number(attempt.id) };
 }
 
-async function store(trx: Knex.Transaction, r: NewReceipt): Promise<StoreResult> {
-  const parsedJson = JSON.stringify(r.parsed);
+/**
+ * The common case, a new receipt: one INSERT, committed on its own (autocommit), so the node's
+ * answer waits for a single durable write. The row is the receipt's first history line (state,
+ * reason, received_at); `receipt_state_changes` records the transitions after it.
+ * Resolves undefined when the business key exists already.
+ */
+async function insertNew(db: Db, r: NewReceipt): Promise<StoreResult | undefined> {
   try {
-    const [id] = (await trx('receipts').insert({
+    const [id] = (await db('receipts').insert({
       domain_id: r.key.domainId,
       iuv: r.key.iuv,
       receipt_key: r.key.receiptKey,
@@ -73,26 +82,26 @@ async function store(trx: Knex.Transaction, r: NewReceipt): Promise<StoreResult>
       paid_at: r.paidAt !== undefined && !Number.isNaN(r.paidAt.getTime()) ? r.paidAt : null,
       payload_hash: r.payloadHash,
       raw_xml: r.rawXml,
-      parsed: parsedJson,
+      parsed: JSON.stringify(r.parsed),
       state: r.state,
       state_reason: r.stateReason ?? null,
       debt_position_id: r.links.debtPositionId ?? null,
       payment_option_id: r.links.paymentOptionId ?? null,
       payment_attempt_id: r.links.paymentAttemptId ?? null,
     })) as number[];
-    const receiptId = Number(id);
-    await trx('receipt_state_changes').insert({
-      receipt_id: receiptId,
-      from_state: null,
-      to_state: r.state,
-      reason: r.stateReason ?? null,
-      actor: INTAKE_ACTOR,
-    });
-    return { kind: 'stored', receiptId };
+    return { kind: 'stored', receiptId: Number(id) };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
+    return undefined;
   }
+}
 
+/**
+ * A resend, or a race between resends: the winner is re-read with a locking read (the committed
+ * row, whatever this transaction's snapshot) and compared by content hash.
+ */
+async function resolveDuplicate(trx: Knex.Transaction, r: NewReceipt): Promise<StoreResult> {
+  const parsedJson = JSON.stringify(r.parsed);
   const prior = (await trx('receipts')
     .select('id', 'payload_hash')
     .where({ domain_id: r.key.domainId, iuv: r.key.iuv, receipt_key: r.key.receiptKey })
@@ -133,4 +142,53 @@ async function withRetry<T>(run: () => Promise<T>): Promise<T> {
       if (!deadlockLike || attempt >= ATTEMPTS_MAX) throw err;
     }
   }
+}
+
+export type ReceiptHistoryLine = {
+  fromState: string | null;
+  toState: string;
+  reason: string | null;
+  actor: string;
+  at: Date;
+};
+
+/**
+ * The whole life of a receipt: its arrival (the receipt row's own state, reason and time), then
+ * every transition recorded in `receipt_state_changes`, oldest first.
+ */
+export async function receiptHistory(db: Db, receiptId: number): Promise<ReceiptHistoryLine[]> {
+  const receipt = (await db('receipts')
+    .where({ id: receiptId })
+    .first('received_at', 'source', 'state', 'state_reason')) as
+    { received_at: Date; source: string; state: string; state_reason: string | null } | undefined;
+  if (receipt === undefined) return [];
+  const changes = (await db('receipt_state_changes')
+    .where({ receipt_id: receiptId })
+    .orderBy('id', 'asc')
+    .select('from_state', 'to_state', 'reason', 'actor', 'changed_at')) as {
+    from_state: string | null;
+    to_state: string;
+    reason: string | null;
+    actor: string;
+    changed_at: Date;
+  }[];
+  // The arrival state is the state before the first transition, or the current one.
+  const arrivalState = changes[0]?.from_state ?? receipt.state;
+  const arrival: ReceiptHistoryLine = {
+    fromState: null,
+    toState: arrivalState,
+    reason: changes.length === 0 ? receipt.state_reason : null,
+    actor: receipt.source === 'RECOVERY' ? 'recovery' : INTAKE_ACTOR,
+    at: receipt.received_at,
+  };
+  return [
+    arrival,
+    ...changes.map((c) => ({
+      fromState: c.from_state,
+      toState: c.to_state,
+      reason: c.reason,
+      actor: c.actor,
+      at: c.changed_at,
+    })),
+  ];
 }

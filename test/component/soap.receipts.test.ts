@@ -1,3 +1,4 @@
+import { receiptHistory } from '../../src/data-access/receipts-repository';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -199,11 +200,9 @@ describe('receipt intake over SOAP', () => {
       const parsed = jsonColumn(row!.parsed) as { receiptId: string; amountCents: number };
       expect(parsed).toMatchObject({ receiptId: key.receiptKey, amountCents: 4560 });
       expect(row!.payload_hash).toBe(contentHash(parsed));
-      const changes = (await database.db('receipt_state_changes').where({
-        receipt_id: row!.id,
-      })) as { to_state: string; from_state: string | null }[];
-      expect(changes).toEqual([
-        expect.objectContaining({ from_state: null, to_state: 'RECEIVED' }),
+      const history = await receiptHistory(database.db, Number(row!.id));
+      expect(history).toEqual([
+        expect.objectContaining({ fromState: null, toState: 'RECEIVED', actor: 'soap-intake' }),
       ]);
       const job = await queue.getJob(reconcileJobId(key));
       expect(job?.data).toEqual({ receiptId: row!.id });

@@ -1,3 +1,4 @@
+import { receiptHistory } from '../../src/data-access/receipts-repository';
 import { Queue } from 'bullmq';
 import { QUEUES, reconcileJobId } from '../../src/adapters/queues';
 import type { Db } from '../../src/data-access/db';
@@ -179,11 +180,8 @@ describe('reconciliation worker', () => {
       .where('idempotency_key', 'like', `%/${iuv}/%`);
     expect(entries).toHaveLength(1);
     expect(await eventsFor(database.db, receipt!.id, 'payment.reconciled')).toHaveLength(1);
-    const changes = await database.db('receipt_state_changes').where({ receipt_id: receipt!.id });
-    expect(changes.map((c: { to_state: string }) => c.to_state)).toEqual([
-      'RECEIVED',
-      'RECONCILED',
-    ]);
+    const history = await receiptHistory(database.db, Number(receipt!.id));
+    expect(history.map((line) => line.toState)).toEqual(['RECEIVED', 'RECONCILED']);
   });
 
   test('a partial RT (outcome 2) credits only the paid transfer of a transport month', async () => {

@@ -8,6 +8,9 @@ import type { Knex } from 'knex';
  * receipt key is the receiptId in the new model and the CCP in the RT model. A resend with the
  * same key and the same content hash is the same receipt; with another hash it is a conflict,
  * kept in `receipt_conflicts` for operators and never applied.
+ *
+ * A receipt's arrival is its own row (state, reason, received_at): the node's answer waits for
+ * that single insert. `receipt_state_changes` records every transition after it.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('receipts', (t) => {
