@@ -198,7 +198,14 @@ export async function startService(
     }
     if (has(role, 'api')) {
       await startServer('api', config.httpPort, checks, (app) => {
-        running.routes = mountApi(app, { db, domains, config, logger, billingQueue });
+        running.routes = mountApi(app, {
+          db,
+          domains,
+          config,
+          logger,
+          billingQueue,
+          reconcileQueue,
+        });
       });
     }
   }

@@ -6,6 +6,10 @@ import { registerLedgerCommands } from './commands/ledger';
 import { registerMigrateCommands } from './commands/migrate';
 import { registerServeCommands } from './commands/serve';
 import { registerWebhooksCommands } from './commands/webhooks';
+import { registerReceiptsCommands } from './commands/receipts';
+import { registerQuarantineCommands } from './commands/quarantine';
+import { registerPositionsFixCommands } from './commands/positions-fix';
+import { registerAuditCommands } from './commands/audit';
 
 /**
  * A CLI command module registers its sub-commands on the root program.
@@ -22,6 +26,10 @@ const registrations: RegisterCommands[] = [
   registerWebhooksCommands,
   registerCodesCommands,
   registerBillingCommands,
+  registerReceiptsCommands,
+  registerQuarantineCommands,
+  registerPositionsFixCommands,
+  registerAuditCommands,
 ];
 
 export function buildProgram(): Command {

@@ -13,6 +13,7 @@ import { systemRoutes } from './system-routes';
 import { cardsRoutes } from './cards-routes';
 import { positionsRoutes } from './positions-routes';
 import { billingRoutes } from './billing-routes';
+import { opsRoutes } from './ops-routes';
 
 /** What the ERP API's handlers may use. */
 export type ApiDeps = {
@@ -22,6 +23,8 @@ export type ApiDeps = {
   logger: Logger;
   /** Where billing runs are queued for the worker; without it POST /billing-runs answers 503. */
   billingQueue?: Queue;
+  /** The reconcile queue, for operator replays; without it they answer 503. */
+  reconcileQueue?: Queue;
 };
 
 /**
@@ -36,6 +39,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...noticeRoutes(deps),
     ...billingRoutes(deps),
     ...receiptsRoutes(deps),
+    ...opsRoutes(deps),
   ];
 }
 
