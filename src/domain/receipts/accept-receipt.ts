@@ -26,7 +26,12 @@ export type AcceptReceiptDeps = {
   scheduleTimeoutMs: number;
   /** SHA-256 of the canonical form of a parsed receipt. */
   hash: (parsed: unknown) => string;
-  log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
+  log: ReceiptLog;
+};
+
+type ReceiptLog = {
+  warn: (obj: object, msg: string) => void;
+  info: (obj: object, msg: string) => void;
 };
 
 export type AcceptResult =
@@ -60,10 +65,12 @@ export type AcceptResult =
  * conflict is committed).
  * @throws whatever the inbox throws (database down: the caller answers PAA_SYSTEM_ERROR, so the
  * node retries).
+ * @param log where this receipt's warnings go (a request's logger); `deps.log` by default.
  */
 export async function acceptReceipt(
   deps: AcceptReceiptDeps,
   incoming: IncomingReceipt,
+  log: ReceiptLog = deps.log,
 ): Promise<AcceptResult> {
   const payloadHash = deps.hash(incoming.parsed);
   const links = await deps.inbox.findLinks(incoming.key, incoming.attemptCcp);
@@ -80,7 +87,7 @@ export async function acceptReceipt(
     case 'identical':
       return { kind: 'already-accepted', receiptId: result.receiptId };
     case 'conflict':
-      deps.log.warn(
+      log.warn(
         { receiptId: result.receiptId, source: incoming.source, newConflict: result.recorded },
         'receipt resent with different content',
       );
@@ -94,7 +101,7 @@ export async function acceptReceipt(
   }
 
   if (!known) {
-    deps.log.warn({ receiptId: result.receiptId, source: incoming.source }, 'receipt quarantined');
+    log.warn({ receiptId: result.receiptId, source: incoming.source }, 'receipt quarantined');
     return {
       kind: 'accepted',
       receiptId: result.receiptId,
@@ -102,7 +109,7 @@ export async function acceptReceipt(
       scheduled: false,
     };
   }
-  const scheduled = await scheduleWithin(deps, result.receiptId, incoming.key);
+  const scheduled = await scheduleWithin(deps, log, result.receiptId, incoming.key);
   return { kind: 'accepted', receiptId: result.receiptId, state: 'RECEIVED', scheduled };
 }
 
@@ -114,6 +121,7 @@ function quarantineReason(r: IncomingReceipt): string {
 
 async function scheduleWithin(
   deps: AcceptReceiptDeps,
+  log: ReceiptLog,
   receiptId: number,
   key: ReceiptBusinessKey,
 ): Promise<boolean> {
@@ -129,7 +137,7 @@ async function scheduleWithin(
   try {
     const outcome = await Promise.race([enqueue, timeout]);
     if (outcome === 'ok') return true;
-    deps.log.warn(
+    log.warn(
       {
         receiptId,
         err: outcome === 'timeout' ? 'timeout' : errorMessage(outcome),

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { AppError, toAppError } from '../../domain/errors';
-import { withLogContext, type Logger } from '../../shared/logger';
+import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 import { checkReadiness, type DependencyCheck } from './health';
 import { toProblem } from './error-to-problem';
@@ -22,6 +27,14 @@ export type HttpAppOptions = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request's logger: every line it writes carries the request id. Handlers log through it
+ * (or pass it down), never through the process logger, so a request's lines can be found.
+ */
+export function requestLogger(res: Response): Logger {
+  return res.locals['log'] as Logger;
+}
 
 export function createHttpApp(options: HttpAppOptions): Express {
   const { logger, metrics } = options;
@@ -65,6 +78,8 @@ function requestContext(server: string, logger: Logger, metrics: Metrics): Reque
     const incoming = req.header('x-request-id');
     const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals['requestId'] = requestId;
+    const log = logger.child({ requestId });
+    res.locals['log'] = log;
     res.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -78,19 +93,17 @@ function requestContext(server: string, logger: Logger, metrics: Metrics): Reque
         seconds,
       );
       if (req.path.startsWith('/health/') || req.path === '/metrics') return;
-      withLogContext({ requestId }, () => {
-        logger.info(
-          {
-            method: req.method,
-            route,
-            status: res.statusCode,
-            durationMs: Math.round(seconds * 1000),
-          },
-          'request',
-        );
-      });
+      log.info(
+        {
+          method: req.method,
+          route,
+          status: res.statusCode,
+          durationMs: Math.round(seconds * 1000),
+        },
+        'request',
+      );
     });
-    withLogContext({ requestId }, next);
+    next();
   };
 }
 

@@ -1,4 +1,5 @@
 import type { XmlObject } from '../../adapters/pagopa/xml';
+import type { Logger } from '../../shared/logger';
 import type { SoapModel } from './error-to-pa-fault';
 
 /** The SOAP services we expose to the node, by the path their WSDL's soap:address names. */
@@ -24,6 +25,8 @@ export type PaaFault = {
 
 export type SoapContext = {
   requestId: string;
+  /** The request's logger (its lines carry the request id). */
+  log: Logger;
   /** The raw request as received, for the receipts inbox (stored as is). */
   rawXml: string;
   header: XmlObject | undefined;

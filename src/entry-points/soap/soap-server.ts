@@ -9,6 +9,7 @@ import {
   type XmlObject,
 } from '../../adapters/pagopa/xml';
 import { AppError, toAppError } from '../../domain/errors';
+import { requestLogger } from '../http/app';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 import { PACKAGE_ROOT } from '../../shared/paths';
@@ -122,8 +123,10 @@ export function mountSoap(app: Express, options: SoapOptions): void {
           return;
         }
         const op = operation;
+        const log = requestLogger(res);
         const context = {
           requestId: String(res.locals['requestId']),
+          log,
           rawXml: raw,
           header,
           remoteAddress: req.socket.remoteAddress,
@@ -137,7 +140,7 @@ export function mountSoap(app: Express, options: SoapOptions): void {
             const appErr = toAppError(err);
             const faultCode = paaFaultCodeFor(appErr.code, service.model);
             if (appErr.code === 'internal' || appErr.code === 'dependency-down') {
-              options.logger.error({ err, primitive: op.name }, 'soap primitive failed');
+              log.error({ err, primitive: op.name }, 'soap primitive failed');
             }
             const fault: PaaFault = {
               faultCode,
@@ -152,7 +155,7 @@ export function mountSoap(app: Express, options: SoapOptions): void {
               answer = op.ko(fault);
             } catch (buildErr) {
               // A KO that cannot be built must still be an answer, never an unhandled rejection.
-              options.logger.error({ err: buildErr, primitive: op.name }, 'soap KO not buildable');
+              log.error({ err: buildErr, primitive: op.name }, 'soap KO not buildable');
               res.status(500).type('text/xml').send(soapFault(faultCode, 'answer not buildable'));
               return;
             }

@@ -96,6 +96,7 @@ export function paSendRtOperations(deps: SoapDeps, intake: AcceptReceiptDeps): S
       await acceptReceipt(
         intake,
         incomingReceipt(version, request.station, receipt, ctx.rawXml, paidAt),
+        ctx.log,
       );
       return buildPaSendRtResponse(version, { outcome: 'OK' });
     },

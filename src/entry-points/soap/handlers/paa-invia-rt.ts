@@ -76,18 +76,22 @@ export function paaInviaRtOperations(deps: SoapDeps, intake: AcceptReceiptDeps):
             new Date(),
           ),
         ]);
-        await acceptReceipt(intake, {
-          key: { domainId: header.domainId, iuv: rt.iuv, receiptKey: rt.ccp },
-          source: 'PAA_INVIA_RT',
-          brokerId: header.brokerId,
-          stationId: header.stationId,
-          outcome: rtOutcome(rt.outcome),
-          amountCents: creditedCents(rt),
-          paidAt: receiptAt,
-          rawXml: ctx.rawXml,
-          parsed: rt,
-          attemptCcp: rt.ccp,
-        });
+        await acceptReceipt(
+          intake,
+          {
+            key: { domainId: header.domainId, iuv: rt.iuv, receiptKey: rt.ccp },
+            source: 'PAA_INVIA_RT',
+            brokerId: header.brokerId,
+            stationId: header.stationId,
+            outcome: rtOutcome(rt.outcome),
+            amountCents: creditedCents(rt),
+            paidAt: receiptAt,
+            rawXml: ctx.rawXml,
+            parsed: rt,
+            attemptCcp: rt.ccp,
+          },
+          ctx.log,
+        );
         return buildPaaInviaRTResponse({ outcome: 'OK' });
       },
       ko: (fault) => buildPaaInviaRTResponse({ outcome: 'KO', fault }),
