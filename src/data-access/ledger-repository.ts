@@ -88,16 +88,37 @@ export const toLedgerEntry = (row: EntryRow): LedgerEntry => ({
   createdAt: row.created_at,
 });
 
+/** A card account row locked (`FOR UPDATE`) in the current transaction. */
+export type LockedAccount = {
+  id: number | string;
+  balance_cents: number | string;
+  overdraft_limit_cents: number | string;
+};
+
 export type PostOptions = {
   /** Refuse a debit that would take the balance below minus the account's overdraft limit. */
   enforceOverdraft: boolean;
+  /**
+   * The entry's account, when the caller has locked it in this transaction already (it must be
+   * the row of `entry.cardAccountId`, read `FOR UPDATE`): saves postEntry its own locking read.
+   */
+  lockedAccount?: LockedAccount;
 };
 
 export type PostResult = { entry: LedgerEntry; created: boolean };
 
+const INSERT_ENTRY =
+  'INSERT INTO ledger_entries (card_account_id, amount_cents, kind, idempotency_key, request_hash, ' +
+  'reference, description, debt_position_id, payment_option_id, reverses_entry_id, ' +
+  'balance_after_cents, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
 /**
  * Appends one entry and moves the account balance, idempotently.
  * Must run inside the caller's transaction (the caller owns the boundary).
+ *
+ * Why insert first: a new key is the common case, so the unique index on the key decides instead
+ * of a read before every insert; a duplicate is re-read with a locking read and compared. The
+ * statements are prebuilt SQL: this runs once per receipt reconciled.
  * @throws AppError('not-found') when the account does not exist.
  * @throws AppError('idempotency-conflict') when the key exists with a different request hash.
  * @throws AppError('insufficient-credit') when `enforceOverdraft` and the debit exceeds the limit.
@@ -115,17 +136,9 @@ export async function postEntry(
   }
   // Lock the account first: every posting with the same key targets the same account, so this
   // lock also serialises resends of the same request.
-  const account = (await trx('card_accounts')
-    .where({ id: entry.cardAccountId })
-    .forUpdate()
-    .first('id', 'balance_cents', 'overdraft_limit_cents')) as
-    | { id: number; balance_cents: number | string; overdraft_limit_cents: number | string }
-    | undefined;
+  const account = options.lockedAccount ?? (await lockAccount(trx, entry.cardAccountId));
   if (account === undefined)
     throw new AppError('not-found', `card account ${entry.cardAccountId} not found`);
-
-  const existing = await findByIdempotencyKey(trx, entry.idempotencyKey);
-  if (existing !== undefined) return sameOrConflict(existing, entry);
 
   const balance = Number(account.balance_cents);
   const next = balance + entry.amountCents;
@@ -134,6 +147,9 @@ export async function postEntry(
     entry.amountCents < 0 &&
     next < -Number(account.overdraft_limit_cents)
   ) {
+    // A resend of a debit posted earlier answers that entry, whatever the balance is now.
+    const existing = await lockEntryByKey(trx, entry.idempotencyKey);
+    if (existing !== undefined) return sameOrConflict(existing, entry);
     throw new AppError(
       'insufficient-credit',
       `balance ${balance} cents does not cover ${-entry.amountCents} cents`,
@@ -146,56 +162,80 @@ export async function postEntry(
 
   // The row's timestamp is set here so the entry returned is exactly the entry stored.
   const createdAt = new Date();
+  let id: number;
   try {
-    const [id] = await trx('ledger_entries').insert({
-      card_account_id: entry.cardAccountId,
-      amount_cents: entry.amountCents,
-      kind: entry.kind,
-      idempotency_key: entry.idempotencyKey,
-      request_hash: entry.requestHash,
-      reference: entry.reference ?? null,
-      description: entry.description ?? null,
-      debt_position_id: entry.debtPositionId ?? null,
-      payment_option_id: entry.paymentOptionId ?? null,
-      reverses_entry_id: entry.reversesEntryId ?? null,
-      balance_after_cents: next,
-      created_at: createdAt,
-    });
-    await trx('card_accounts')
-      .where({ id: entry.cardAccountId })
-      .update({ balance_cents: next, updated_at: trx.fn.now(3) });
-    return {
-      entry: {
-        id: Number(id),
-        cardAccountId: entry.cardAccountId,
-        amountCents: entry.amountCents,
-        kind: entry.kind,
-        idempotencyKey: entry.idempotencyKey,
-        requestHash: entry.requestHash,
-        reference: entry.reference ?? null,
-        description: entry.description ?? null,
-        debtPositionId: entry.debtPositionId ?? null,
-        paymentOptionId: entry.paymentOptionId ?? null,
-        reversesEntryId: entry.reversesEntryId ?? null,
-        balanceAfterCents: next,
-        createdAt,
-      },
-      created: true,
-    };
+    const [header] = (await trx.raw(INSERT_ENTRY, [
+      entry.cardAccountId,
+      entry.amountCents,
+      entry.kind,
+      entry.idempotencyKey,
+      entry.requestHash,
+      entry.reference ?? null,
+      entry.description ?? null,
+      entry.debtPositionId ?? null,
+      entry.paymentOptionId ?? null,
+      entry.reversesEntryId ?? null,
+      next,
+      createdAt,
+    ])) as [{ insertId: number }];
+    id = Number(header.insertId);
   } catch (err) {
-    // A resend that committed after our snapshot, or a key posted against another account: the
-    // unique index decides.
+    // A resend (committed before or after our snapshot), or a key posted against another
+    // account: the unique index decides, and the statement alone was rolled back.
     if (!isDuplicateKey(err)) throw err;
-    // A locking read sees the latest committed row, even when this transaction's snapshot was
-    // taken (by an earlier plain read of the caller) before the winner committed.
-    const row = await trx<EntryRow>('ledger_entries')
-      .where({ idempotency_key: entry.idempotencyKey })
-      .forShare()
-      .first();
-    const winner = row === undefined ? undefined : toLedgerEntry(row);
+    const winner = await lockEntryByKey(trx, entry.idempotencyKey);
     if (winner === undefined) throw err;
     return sameOrConflict(winner, entry);
   }
+  await trx.raw('UPDATE card_accounts SET balance_cents = ?, updated_at = NOW(3) WHERE id = ?', [
+    next,
+    entry.cardAccountId,
+  ]);
+  return {
+    entry: {
+      id,
+      cardAccountId: entry.cardAccountId,
+      amountCents: entry.amountCents,
+      kind: entry.kind,
+      idempotencyKey: entry.idempotencyKey,
+      requestHash: entry.requestHash,
+      reference: entry.reference ?? null,
+      description: entry.description ?? null,
+      debtPositionId: entry.debtPositionId ?? null,
+      paymentOptionId: entry.paymentOptionId ?? null,
+      reversesEntryId: entry.reversesEntryId ?? null,
+      balanceAfterCents: next,
+      createdAt,
+    },
+    created: true,
+  };
+}
+
+async function lockAccount(
+  trx: Knex.Transaction,
+  cardAccountId: number,
+): Promise<LockedAccount | undefined> {
+  const [rows] = (await trx.raw(
+    'SELECT id, balance_cents, overdraft_limit_cents FROM card_accounts WHERE id = ? FOR UPDATE',
+    [cardAccountId],
+  )) as [LockedAccount[]];
+  return rows[0];
+}
+
+/**
+ * The entry with this key, by a locking read: it sees the latest committed row, even when this
+ * transaction's snapshot was taken (by an earlier plain read of the caller) before it committed.
+ */
+async function lockEntryByKey(
+  trx: Knex.Transaction,
+  key: string,
+): Promise<LedgerEntry | undefined> {
+  const [rows] = (await trx.raw(
+    'SELECT * FROM ledger_entries WHERE idempotency_key = ? LIMIT 1 LOCK IN SHARE MODE',
+    [key],
+  )) as [EntryRow[]];
+  const row = rows[0];
+  return row === undefined ? undefined : toLedgerEntry(row);
 }
 
 function sameOrConflict(existing: LedgerEntry, asked: NewEntry): PostResult {

@@ -108,13 +108,12 @@ export async function appendOutboxEvent(
     );
   }
   const eventId = randomUUID();
-  const [id] = await trx(TABLE).insert({
-    event_id: eventId,
-    type: event.type,
-    domain_id: event.domainId ?? null,
-    payload,
-  });
-  return { id: Number(id), eventId };
+  // Prebuilt SQL: one event per receipt reconciled, on the worker's hot path.
+  const [header] = (await trx.raw(
+    `INSERT INTO ${TABLE} (event_id, type, domain_id, payload) VALUES (?, ?, ?, ?)`,
+    [eventId, event.type, event.domainId ?? null, payload],
+  )) as [{ insertId: number }];
+  return { id: Number(header.insertId), eventId };
 }
 
 /**

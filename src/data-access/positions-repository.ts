@@ -23,7 +23,7 @@ import type {
 import { contentHash } from '../shared/hash';
 import { isDuplicateKey, isTransientDbError } from './errors';
 import { allocateIuvBases } from './iuv-sequence-repository';
-import { postEntry } from './ledger-repository';
+import { postEntry, type LockedAccount } from './ledger-repository';
 import { appendOutboxEvent } from './outbox-repository';
 
 /**
@@ -570,7 +570,7 @@ const notFound = (externalId: string): AppError =>
   new AppError('not-found', `no debt position ${externalId}`);
 
 export const toSettlementPosition = (
-  row: PositionRow,
+  row: Pick<PositionRow, 'id' | 'kind' | 'status' | 'card_id' | 'account'>,
   options: readonly OptionRow[],
 ): SettlementPosition => ({
   id: Number(row.id),
@@ -596,27 +596,38 @@ export async function applySettlement(
   decision: Extract<SettlementDecision, { outcome: 'settled' }>,
   payment: SettlementPayment,
 ): Promise<{ ledgerEntryId: number | null }> {
+  // Prebuilt SQL rather than the query builder: this runs once per receipt reconciled.
   const now = new Date();
   for (const paid of decision.paidOptions) {
-    await trx('payment_options')
-      .where({ id: paid.optionId, status: 'UNPAID' })
-      .update({ status: 'PAID', paid_amount_cents: paid.paidAmountCents, paid_at: payment.paidAt });
+    await trx.raw(
+      "UPDATE payment_options SET status = 'PAID', paid_amount_cents = ?, paid_at = ? " +
+        "WHERE id = ? AND status = 'UNPAID'",
+      [paid.paidAmountCents, payment.paidAt, paid.optionId],
+    );
   }
-  await trx('debt_positions')
-    .where({ id: position.id })
-    .update({ status: decision.positionStatus, updated_at: now });
-  await trx('payment_attempts')
-    .whereIn(
-      'payment_option_id',
-      decision.paidOptions.map((p) => p.optionId),
-    )
-    .where({ status: 'PENDING' })
-    .update({ status: 'PAID', updated_at: now });
+  await trx.raw('UPDATE debt_positions SET status = ?, updated_at = ? WHERE id = ?', [
+    decision.positionStatus,
+    now,
+    position.id,
+  ]);
+  // No option paid (a partial payment), no attempt to close: the statement would match nothing.
+  if (decision.paidOptions.length > 0) {
+    const ids = decision.paidOptions.map((p) => p.optionId);
+    await trx.raw(
+      `UPDATE payment_attempts SET status = 'PAID', updated_at = ? ` +
+        `WHERE payment_option_id IN (${ids.map(() => '?').join(', ')}) AND status = 'PENDING'`,
+      [now, ...ids],
+    );
+  }
   const effect = decision.ledger;
   if (effect === null) return { ledgerEntryId: null };
-  const account = (await trx('card_accounts')
-    .where({ card_id: effect.cardId, account: effect.account })
-    .first('id')) as { id: number | string } | undefined;
+  // One locking read finds the account and locks it for postEntry (which would lock it again).
+  const [accounts] = (await trx.raw(
+    'SELECT id, balance_cents, overdraft_limit_cents FROM card_accounts ' +
+      'WHERE card_id = ? AND account = ? FOR UPDATE',
+    [effect.cardId, effect.account],
+  )) as [LockedAccount[]];
+  const account = accounts[0];
   if (account === undefined) {
     throw new AppError('internal', `card ${effect.cardId} has no ${effect.account} account`);
   }
@@ -638,7 +649,7 @@ export async function applySettlement(
       paymentOptionId:
         decision.paidOptions.length === 1 ? (decision.paidOptions[0]?.optionId ?? null) : null,
     },
-    { enforceOverdraft: false },
+    { enforceOverdraft: false, lockedAccount: account },
   );
   return { ledgerEntryId: posted.entry.id };
 }
