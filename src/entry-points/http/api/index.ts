@@ -14,6 +14,7 @@ import { cardsRoutes } from './cards-routes';
 import { positionsRoutes } from './positions-routes';
 import { billingRoutes } from './billing-routes';
 import { opsRoutes } from './ops-routes';
+import { mountConsole } from '../console';
 
 /** What the ERP API's handlers may use. */
 export type ApiDeps = {
@@ -65,6 +66,7 @@ export function mountApi(app: Express, deps: ApiDeps): RouteSpec[] {
   app.get('/docs', (_req, res) => {
     res.type('html').send(DOCS_HTML);
   });
+  mountConsole(app, deps);
   mountRoutes(app, routes, {
     authenticate: createAuthenticator({
       db: deps.db,
