@@ -317,7 +317,14 @@ async function main(): Promise<void> {
     } else {
       const child = spawn(
         process.execPath,
-        [path.join(ROOT, 'bin', 'pagopa-adapter.js'), 'serve', '--role', 'soap'],
+        [
+          // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
+          ...(process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
+          path.join(ROOT, 'bin', 'pagopa-adapter.js'),
+          'serve',
+          '--role',
+          'soap',
+        ],
         {
           cwd: ROOT,
           env: {
