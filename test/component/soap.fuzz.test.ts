@@ -247,7 +247,7 @@ describe('fuzzing the receipt doors', () => {
     await database.drop();
   });
 
-  test(`${BODIES} mutated bodies (seed ${SEED}): no crash, no bare 5xx, only OK answers stored, heap flat`, async () => {
+  test(`${BODIES} mutated bodies (seed ${SEED}): no crash, no bare 5xx, only OK answers (and misdirected receipts) stored, heap flat`, async () => {
     const random = prng(SEED);
     const valids = validBodies(random);
     const bodies: Body[] = Array.from({ length: BODIES }, () => {
@@ -304,8 +304,21 @@ describe('fuzzing the receipt doors', () => {
     }
     expect(byKind.get('entity-bomb')?.OK ?? 0).toBe(0);
     expect(verdicts.TOO_LARGE).toBeGreaterThan(0);
-    // Each OK was a receipt with a fresh key: one row each, and nothing for anything refused.
-    const receipts = (await database.db('receipts').count({ n: '*' }).first()) as { n: number };
+    // Each OK was a receipt with a fresh key: one row each, and nothing for anything refused,
+    // except receipts delivered for the wrong broker or station: refused with that fault (a KO)
+    // but held QUARANTINED, because their money is real.
+    const misdirected = (await database
+      .db('receipts')
+      .where('state_reason', 'like', 'unexpected caller:%')
+      .count({ n: '*' })
+      .first()) as { n: number };
+    expect(Number(misdirected.n)).toBeLessThanOrEqual(verdicts.KO);
+    const receipts = (await database
+      .db('receipts')
+      .whereNot('state_reason', 'like', 'unexpected caller:%')
+      .orWhereNull('state_reason')
+      .count({ n: '*' })
+      .first()) as { n: number };
     const conflicts = (await database.db('receipt_conflicts').count({ n: '*' }).first()) as {
       n: number;
     };

@@ -303,8 +303,19 @@ describe('receipt intake over SOAP', () => {
       expect(await queue.getJob(jobId)).toBeUndefined();
     });
 
+    test('a wrong idPA is refused with PAA_ID_DOMINIO_ERRATO and, the receipt naming another creditor, not stored', async () => {
+      const before = await count(database.db, 'receipts');
+      const wrong = fixture('pa-send-rt.unknown-notice.xml')
+        .replace('<idPA>80000000001</idPA>', '<idPA>80000000777</idPA>')
+        .replace(/<receiptId>[^<]+</, '<receiptId>wrong-caller-idPA<');
+
+      const res = await post(paForNode, wrong);
+
+      expect(newModelFault(res.text).faultCode).toBe('PAA_ID_DOMINIO_ERRATO');
+      expect(await count(database.db, 'receipts')).toBe(before);
+    });
+
     test.each([
-      ['idPA', 'PAA_ID_DOMINIO_ERRATO', '<idPA>80000000001</idPA>', '<idPA>80000000777</idPA>'],
       [
         'idBrokerPA',
         'PAA_ID_INTERMEDIARIO_ERRATO',
@@ -317,15 +328,39 @@ describe('receipt intake over SOAP', () => {
         '<idStation>80000000099_01</idStation>',
         '<idStation>80000000099_02</idStation>',
       ],
-    ])('a wrong %s is refused with %s and nothing is stored', async (_what, code, from, to) => {
+    ])(
+      'a wrong %s is refused with %s, and the receipt is held QUARANTINED, not lost',
+      async (what, code, from, to) => {
+        const receiptId = `wrong-caller-${what}`;
+        const wrong = fixture('pa-send-rt.unknown-notice.xml')
+          .replace(from, to)
+          .replace(/<receiptId>[^<]+</, `<receiptId>${receiptId}<`);
+
+        const res = await post(paForNode, wrong);
+
+        expect(newModelFault(res.text).faultCode).toBe(code);
+        const held = await database.db('receipts').where({ receipt_key: receiptId });
+        expect(held).toHaveLength(1);
+        expect(held[0]).toMatchObject({ state: 'QUARANTINED' });
+        expect(held[0].state_reason).toMatch(/^unexpected caller: /);
+
+        // The node's resends find it held: the same fault, still one row.
+        const again = await post(paForNode, wrong);
+        expect(newModelFault(again.text).faultCode).toBe(code);
+        expect(await database.db('receipts').where({ receipt_key: receiptId })).toHaveLength(1);
+      },
+    );
+
+    test('a misdirected receipt that is also invalid is refused with the caller fault and not stored', async () => {
       const before = await count(database.db, 'receipts');
       const wrong = fixture('pa-send-rt.unknown-notice.xml')
-        .replace(from, to)
-        .replace(/<receiptId>[^<]+</, '<receiptId>wrong-caller<');
+        .replace('<idStation>80000000099_01</idStation>', '<idStation>80000000099_02</idStation>')
+        .replace(/<receiptId>[^<]+</, '<receiptId>wrong-and-invalid<')
+        .replace(/<creditorReferenceId>(\d)/, '<creditorReferenceId>9');
 
       const res = await post(paForNode, wrong);
 
-      expect(newModelFault(res.text).faultCode).toBe(code);
+      expect(newModelFault(res.text).faultCode).toBe('PAA_STAZIONE_INT_ERRATA');
       expect(await count(database.db, 'receipts')).toBe(before);
     });
 
@@ -466,15 +501,18 @@ describe('receipt intake over SOAP', () => {
         /(<identificativoStazioneIntermediarioPA>)80000000099_01/,
         '$180000000099_07',
       ],
-    ])('a wrong %s in intestazionePPT is %s', async (_what, code, from, to) => {
-      const before = await count(database.db, 'receipts');
-      const res = await post(
-        paPerNodo,
-        fixture('paa-invia-rt.total-mismatch.xml').replace(from, to),
-      );
-      expect(oldModelFault(res.text).faultCode).toBe(code);
-      expect(await count(database.db, 'receipts')).toBe(before);
-    });
+    ])(
+      'a wrong %s in intestazionePPT of an invalid RT is %s, nothing stored',
+      async (_what, code, from, to) => {
+        const before = await count(database.db, 'receipts');
+        const res = await post(
+          paPerNodo,
+          fixture('paa-invia-rt.total-mismatch.xml').replace(from, to),
+        );
+        expect(oldModelFault(res.text).faultCode).toBe(code);
+        expect(await count(database.db, 'receipts')).toBe(before);
+      },
+    );
 
     test('a paaInviaRT without the intestazionePPT header is PAA_SINTASSI_EXTRAXSD', async () => {
       const res = await post(

@@ -57,6 +57,8 @@ export type AcceptResult =
  * money has moved and "cannot be refused" (SANP 3.03); refusing it with PAA_PAGAMENTO_SCONOSCIUTO
  * or PAA_RPT_SCONOSCIUTA would only make the node retry it for days and then dead-letter it, out
  * of reach. Held in the inbox it is visible and replayable by an operator (PAGOPA.md §6).
+ * A misdirected receipt (wrong broker, station or domain: `incoming.misdirected`) is held the same
+ * way, and the caller still answers the node with the caller fault, so the configuration is fixed.
  *
  * Why the enqueue cannot fail the answer: the receipt is committed before it; if Redis is down or
  * slower than `scheduleTimeoutMs`, the worker's sweeper enqueues RECEIVED receipts later, and the
@@ -75,12 +77,14 @@ export async function acceptReceipt(
   const payloadHash = deps.hash(incoming.parsed);
   const links = await deps.inbox.findLinks(incoming.key, incoming.attemptCcp);
   const known = links.paymentOptionId !== undefined || links.paymentAttemptId !== undefined;
+  // A misdirected receipt is held even when its position is known: who delivered it is in doubt.
+  const held = !known || incoming.misdirected !== undefined;
   const result = await deps.inbox.store({
     ...incoming,
     payloadHash,
     links,
-    state: known ? 'RECEIVED' : 'QUARANTINED',
-    ...(known ? {} : { stateReason: quarantineReason(incoming) }),
+    state: held ? 'QUARANTINED' : 'RECEIVED',
+    ...(held ? { stateReason: quarantineReason(incoming) } : {}),
   });
 
   switch (result.kind) {
@@ -100,7 +104,7 @@ export async function acceptReceipt(
       break;
   }
 
-  if (!known) {
+  if (held) {
     log.warn({ receiptId: result.receiptId, source: incoming.source }, 'receipt quarantined');
     return {
       kind: 'accepted',
@@ -114,6 +118,7 @@ export async function acceptReceipt(
 }
 
 function quarantineReason(r: IncomingReceipt): string {
+  if (r.misdirected !== undefined) return `unexpected caller: ${r.misdirected}`;
   const attempt =
     r.attemptCcp === undefined ? '' : ` nor a payment attempt with CCP ${r.attemptCcp}`;
   return `no payment option for domain ${r.key.domainId} IUV ${r.key.iuv}${attempt}`;

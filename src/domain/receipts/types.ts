@@ -45,6 +45,12 @@ export type IncomingReceipt = {
   readonly parsed: unknown;
   /** RT model: the CCP identifies the payment attempt the receipt closes. */
   readonly attemptCcp?: string;
+  /**
+   * Set when the node delivered it through a broker, station or domain we do not expect for it:
+   * the receipt is held QUARANTINED with this reason (the money is real) while the node is told
+   * the caller is wrong.
+   */
+  readonly misdirected?: string;
 };
 
 /** The position, option and attempt a receipt belongs to, as far as they are known. */

@@ -105,6 +105,28 @@ describe('acceptReceipt', () => {
     expect(calls).toBe(0);
   });
 
+  test('a misdirected receipt is QUARANTINED with the caller reason even for a known option', async () => {
+    const inbox = memoryInbox({ debtPositionId: 7, paymentOptionId: 9 });
+    let calls = 0;
+    const d = deps(inbox, () => {
+      calls += 1;
+      return Promise.resolve();
+    });
+
+    const result = await acceptReceipt(
+      d,
+      aReceipt({ misdirected: 'idStation 80000000099_02 is not the station of 80000000001' }),
+    );
+
+    expect(result).toMatchObject({ kind: 'accepted', state: 'QUARANTINED', scheduled: false });
+    expect(inbox.stored[0]).toMatchObject({
+      state: 'QUARANTINED',
+      stateReason: 'unexpected caller: idStation 80000000099_02 is not the station of 80000000001',
+      links: { debtPositionId: 7, paymentOptionId: 9 },
+    });
+    expect(calls).toBe(0);
+  });
+
   test('an identical resend is already-accepted and is not scheduled again', async () => {
     const inbox = memoryInbox({ paymentOptionId: 1 });
     let calls = 0;

@@ -16,6 +16,7 @@ import {
 import type { IncomingReceipt } from '../../../domain/receipts/types';
 import { contentHash } from '../../../shared/hash';
 import { checkCaller } from '../caller';
+import { deliveryFault } from './misdirected';
 import type { SoapDeps } from '../index';
 import type { SoapOperation } from '../operations';
 import { paaInviaRtOperations } from './paa-invia-rt';
@@ -58,8 +59,9 @@ export function receiptOperations(deps: SoapDeps): SoapOperation[] {
 /**
  * paSendRT and paSendRTV2 (new model): the node pushes the receipt of a payment.
  *
- * parse (XSD rules → PAA_SINTASSI_EXTRAXSD) → who is calling (PAA_ID_*) → semantic rules
- * (PAA_SEMANTICA) → store, enqueue → OK. A modified resend is PAA_RECEIPT_DUPLICATA, the database
+ * parse (XSD rules → PAA_SINTASSI_EXTRAXSD) → who is calling → semantic rules (PAA_SEMANTICA) →
+ * store, enqueue → OK. A receipt delivered for the wrong domain, broker or station is stored
+ * QUARANTINED, then refused with PAA_ID_* (see deliveryFault). A modified resend is PAA_RECEIPT_DUPLICATA, the database
  * down PAA_SYSTEM_ERROR (the node retries); see acceptReceipt for the rest.
  */
 export function paSendRtOperations(deps: SoapDeps, intake: AcceptReceiptDeps): SoapOperation[] {
@@ -69,35 +71,46 @@ export function paSendRtOperations(deps: SoapDeps, intake: AcceptReceiptDeps): S
     handle: async (payload, ctx) => {
       const request = readPaSendRtRequest(version, payload);
       const { station, receipt } = request;
-      checkCaller(
-        deps.domains,
-        { idPA: station.domainId, idBrokerPA: station.brokerId, idStation: station.stationId },
-        ctx.remoteAddress,
+      const misdirected = deliveryFault(() =>
+        checkCaller(
+          deps.domains,
+          { idPA: station.domainId, idBrokerPA: station.brokerId, idStation: station.stationId },
+          ctx.remoteAddress,
+        ),
       );
       const paidAt =
         receipt.paymentDateTime === undefined ? undefined : wireDateTime(receipt.paymentDateTime);
-      assertNoProblems(
-        noticeReceiptProblems(
-          {
-            calledDomainId: station.domainId,
-            noticeDomainId: receipt.domainFiscalCode,
-            noticeNumber: receipt.noticeNumber,
-            iuv: receipt.iuv,
-            amountCents: receipt.amountCents,
-            transfers: receipt.transfers.map((t) => ({
-              domainId: t.domainFiscalCode,
-              amountCents: t.amountCents,
-            })),
-            ...(paidAt === undefined ? {} : { paidAt }),
-          },
-          new Date(),
-        ),
-      );
+      try {
+        assertNoProblems(
+          noticeReceiptProblems(
+            {
+              calledDomainId: station.domainId,
+              noticeDomainId: receipt.domainFiscalCode,
+              noticeNumber: receipt.noticeNumber,
+              iuv: receipt.iuv,
+              amountCents: receipt.amountCents,
+              transfers: receipt.transfers.map((t) => ({
+                domainId: t.domainFiscalCode,
+                amountCents: t.amountCents,
+              })),
+              ...(paidAt === undefined ? {} : { paidAt }),
+            },
+            new Date(),
+          ),
+        );
+      } catch (err) {
+        // A delivery fault comes first: it is the one the node can act on.
+        throw misdirected ?? err;
+      }
       await acceptReceipt(
         intake,
-        incomingReceipt(version, request.station, receipt, ctx.rawXml, paidAt),
+        {
+          ...incomingReceipt(version, request.station, receipt, ctx.rawXml, paidAt),
+          ...(misdirected === undefined ? {} : { misdirected: misdirected.message }),
+        },
         ctx.log,
       );
+      if (misdirected !== undefined) throw misdirected;
       return buildPaSendRtResponse(version, { outcome: 'OK' });
     },
     ko: (fault) => buildPaSendRtResponse(version, { outcome: 'KO', fault }),

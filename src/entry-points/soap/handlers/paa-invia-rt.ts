@@ -23,6 +23,7 @@ import {
   wireDateTime,
 } from '../../../domain/receipts/semantics';
 import { checkCaller } from '../caller';
+import { deliveryFault } from './misdirected';
 import type { SoapDeps } from '../index';
 import type { SoapOperation } from '../operations';
 
@@ -52,30 +53,37 @@ export function paaInviaRtOperations(deps: SoapDeps, intake: AcceptReceiptDeps):
         const header = readHeader(ctx.header);
         const signatureType = optText(payload, 'tipoFirma') ?? '';
         const rtBase64 = text(payload, 'rt');
-        checkCaller(
-          deps.domains,
-          { idPA: header.domainId, idBrokerPA: header.brokerId, idStation: header.stationId },
-          ctx.remoteAddress,
-        );
-        if (signatureType !== '' && signatureType !== '0') {
-          // Only "0 = firma non richiesta" is still in use (PAGOPA.md §1).
-          throw new AppError('xml-semantic-invalid', `tipoFirma ${signatureType} is not supported`);
-        }
-        const rt = decodeRt(rtBase64);
-        const receiptAt = wireDateTime(rt.receiptDateTime);
-        assertNoProblems([
-          ...rtProblems(rt),
-          ...rtEnvelopeProblems(
-            {
-              header,
-              domainId: rt.domain.domainId,
-              iuv: rt.iuv,
-              ccp: rt.ccp,
-              receiptAt,
-            },
-            new Date(),
+        const misdirected = deliveryFault(() =>
+          checkCaller(
+            deps.domains,
+            { idPA: header.domainId, idBrokerPA: header.brokerId, idStation: header.stationId },
+            ctx.remoteAddress,
           ),
-        ]);
+        );
+        let rt: PaymentReceipt;
+        let receiptAt: Date;
+        try {
+          if (signatureType !== '' && signatureType !== '0') {
+            // Only "0 = firma non richiesta" is still in use (PAGOPA.md §1).
+            throw new AppError(
+              'xml-semantic-invalid',
+              `tipoFirma ${signatureType} is not supported`,
+            );
+          }
+          rt = decodeRt(rtBase64);
+          receiptAt = wireDateTime(rt.receiptDateTime);
+          assertNoProblems([
+            ...rtProblems(rt),
+            ...rtEnvelopeProblems(
+              { header, domainId: rt.domain.domainId, iuv: rt.iuv, ccp: rt.ccp, receiptAt },
+              new Date(),
+            ),
+          ]);
+        } catch (err) {
+          // A delivery fault comes first: it is the one the node can act on. An invalid RT is not
+          // stored, misdirected or not.
+          throw misdirected ?? err;
+        }
         await acceptReceipt(
           intake,
           {
@@ -89,9 +97,11 @@ export function paaInviaRtOperations(deps: SoapDeps, intake: AcceptReceiptDeps):
             rawXml: ctx.rawXml,
             parsed: rt,
             attemptCcp: rt.ccp,
+            ...(misdirected === undefined ? {} : { misdirected: misdirected.message }),
           },
           ctx.log,
         );
+        if (misdirected !== undefined) throw misdirected;
         return buildPaaInviaRTResponse({ outcome: 'OK' });
       },
       ko: (fault) => buildPaaInviaRTResponse({ outcome: 'KO', fault }),
