@@ -27,6 +27,8 @@ import {
   startWebhookDispatcher,
   webhookDispatcherDeps,
 } from './entry-points/worker/webhook-dispatcher';
+import { mountSimulator } from './simulator';
+import { ensureDemoCards } from './simulator/demo-data';
 
 export const ROLES = ['all', 'api', 'soap', 'worker', 'simulator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -38,6 +40,8 @@ export type RunningService = {
   metrics: Metrics;
   /** The API routes mounted (for the OpenAPI and auth sweep tests). */
   routes: readonly RouteSpec[];
+  /** The demo cards registered at start (role all, NODE_ENV=development). */
+  demoCardCodes?: string[];
 };
 
 const REDIS_READY_WAIT_MS = 3_000;
@@ -87,6 +91,20 @@ export async function startService(
     lifecycle.add(`http:${name}`, server.stop);
     running.ports[name] = server.port;
     logger.info({ server: name, port: server.port }, 'listening');
+  };
+
+  // The simulator calls the adapter's paForNode door; in `all` it is this process's SOAP port.
+  const startSimulator = async (): Promise<void> => {
+    const soapUrl =
+      config.soapPublicUrl ?? `http://127.0.0.1:${running.ports.soap ?? config.soapPort}`;
+    await startServer('simulator', config.simulatorPort, [], (app) => {
+      mountSimulator(app, {
+        domains,
+        logger,
+        adapterSoapUrl: `${soapUrl.replace(/\/+$/, '')}/pagopa/paForNode`,
+        timeoutMs: config.nodeTimeoutMs,
+      });
+    });
   };
 
   if (role !== 'simulator') {
@@ -196,12 +214,27 @@ export async function startService(
         soapTls,
       );
     }
+    let apiConfig = config;
+    if (role === 'all') {
+      await startSimulator();
+      // The demo: Checkout carts go to the embedded simulator unless CHECKOUT_BASE_URL says otherwise.
+      if (config.env !== 'production' && config.checkoutBaseUrl === undefined) {
+        apiConfig = {
+          ...config,
+          checkoutBaseUrl: `http://127.0.0.1:${running.ports.simulator}`,
+        };
+      }
+      // Tests run `all` too (NODE_ENV=test) and bring their own cards.
+      if (config.env === 'development') {
+        running.demoCardCodes = await ensureDemoCards(db, domains, logger);
+      }
+    }
     if (has(role, 'api')) {
       await startServer('api', config.httpPort, checks, (app) => {
         running.routes = mountApi(app, {
           db,
           domains,
-          config,
+          config: apiConfig,
           logger,
           billingQueue,
           reconcileQueue,
@@ -210,7 +243,7 @@ export async function startService(
     }
   }
 
-  if (has(role, 'simulator')) await startServer('simulator', config.simulatorPort, []);
+  if (role === 'simulator') await startSimulator();
   return running;
 }
 

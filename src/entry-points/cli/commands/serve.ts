@@ -36,7 +36,7 @@ async function serve(config: Config, role: Role, logger: Logger): Promise<void> 
   try {
     const running = await startService(config, role, logger, lifecycle);
     logger.info({ role, ports: running.ports }, 'service ready');
-    if (role === 'all' && config.env !== 'production') printWhereToLook(running.ports);
+    if (role === 'all' && config.env !== 'production') printWhereToLook(running);
   } catch (err) {
     // A signal during start-up makes the remaining start steps fail: that is the shutdown working.
     if (lifecycle.isStopping || err instanceof ShutdownInProgressError) return;
@@ -66,17 +66,36 @@ function installShutdown(lifecycle: Lifecycle, timeoutMs: number, logger: Logger
   process.once('SIGINT', onSignal);
 }
 
-function printWhereToLook(ports: { api?: number; soap?: number; simulator?: number }): void {
+function printWhereToLook(running: {
+  ports: { api?: number; soap?: number; simulator?: number };
+  demoCardCodes?: string[];
+}): void {
+  const { ports } = running;
+  const api = `http://127.0.0.1:${ports.api ?? '-'}`;
+  const sim = `http://127.0.0.1:${ports.simulator ?? '-'}`;
+  const card = running.demoCardCodes?.[0];
   const lines = [
     '',
     'pagopa-adapter is running (role all, embedded defaults)',
-    `  ERP API + ops     http://127.0.0.1:${ports.api ?? '-'}`,
-    `  health            http://127.0.0.1:${ports.api ?? '-'}/health/ready`,
-    `  metrics           http://127.0.0.1:${ports.api ?? '-'}/metrics`,
+    `  ERP API + ops     ${api}`,
+    `  API docs          ${api}/docs`,
+    `  ops console       ${api}/ops/`,
+    `  health            ${api}/health/ready`,
+    `  metrics           ${api}/metrics`,
     `  node callbacks    http://127.0.0.1:${ports.soap ?? '-'}  (SOAP)`,
-    `  simulator         http://127.0.0.1:${ports.simulator ?? '-'}`,
-    '  stop with Ctrl+C',
-    '',
+    `  simulator         ${sim}  (Checkout, PSP, portal)`,
+    '  demo keys         ERP: dev-erp-key   operator: dev-operator-key',
   ];
+  if (card !== undefined) {
+    lines.push(
+      `  demo cards        ${(running.demoCardCodes ?? []).join('  ')}`,
+      '',
+      '  Top up a card, then open the checkoutUrl of the answer and press "Pay":',
+      `  curl -s -X POST ${api}/api/v1/cards/${card}/top-ups -H 'Authorization: Bearer dev-erp-key' -H "Idempotency-Key: $(date +%s%N)" -H 'Content-Type: application/json' -d '{"account":"CANTEEN","amountCents":2500,"payer":{"type":"F","fiscalCode":"RSSMRA85T10A562S","fullName":"Rossi Mario"},"returnUrl":"${sim}/sim/returned"}'`,
+      '  Balance:',
+      `  curl -s ${api}/api/v1/cards/${card} -H 'Authorization: Bearer dev-erp-key'`,
+    );
+  }
+  lines.push('  stop with Ctrl+C', '');
   for (const line of lines) printLine(line);
 }

@@ -12,6 +12,7 @@ import { receiptsRoutes } from './receipts-routes';
 import { systemRoutes } from './system-routes';
 import { cardsRoutes } from './cards-routes';
 import { positionsRoutes } from './positions-routes';
+import { checkoutRoutes } from './checkout-routes';
 import { billingRoutes } from './billing-routes';
 import { opsRoutes } from './ops-routes';
 import { mountConsole } from '../console';
@@ -37,6 +38,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...systemRoutes(deps),
     ...cardsRoutes(deps),
     ...positionsRoutes(deps),
+    ...checkoutRoutes(deps),
     ...noticeRoutes(deps),
     ...billingRoutes(deps),
     ...receiptsRoutes(deps),

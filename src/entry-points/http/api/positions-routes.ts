@@ -41,6 +41,7 @@ import {
   type ServiceConfig,
 } from '../../../shared/domains-config';
 import { contentHash } from '../../../shared/hash';
+import { CheckoutStarters, topUpCheckoutUrl } from './checkout-routes';
 import { idempotencyKeyHeader, runIdempotent } from './idempotency';
 import type { ApiDeps } from './index';
 import {
@@ -344,6 +345,7 @@ const PAID_AT_MIN = new Date('2012-01-01T00:00:00Z');
 // ---------------------------------------------------------------- routes
 
 export function positionsRoutes(deps: ApiDeps): RouteSpec[] {
+  const starters = new CheckoutStarters(deps);
   return [
     defineRoute({
       method: 'put',
@@ -582,7 +584,7 @@ export function positionsRoutes(deps: ApiDeps): RouteSpec[] {
           service,
           today: today(),
         });
-        return runIdempotent(
+        const result = await runIdempotent(
           deps.db,
           ctx,
           {
@@ -611,6 +613,19 @@ export function positionsRoutes(deps: ApiDeps): RouteSpec[] {
             };
           },
         );
+        // After the commit: the cart's notice must exist when the citizen pays it.
+        const topUp = result.body as z.output<typeof TopUpOut>;
+        const checkoutUrl = await topUpCheckoutUrl(deps, starters, {
+          domain,
+          paymentId: topUp.paymentId,
+          noticeNumber: topUp.noticeNumber,
+          amountCents: topUp.amountCents,
+          description: draft.description,
+          returnUrl: body.returnUrl,
+        });
+        return checkoutUrl === undefined
+          ? result
+          : { ...result, body: { ...topUp, checkoutUrl } satisfies z.output<typeof TopUpOut> };
       },
     }),
     ...paymentsRoutes(deps),

@@ -1,0 +1,41 @@
+/**
+ * Demo cards for `npm start` (role `all`, NODE_ENV=development): registered through the same
+ * domain rule and repository as `POST /api/v1/cards`, so starting twice changes nothing.
+ * Card numbers start with 9 so they stay clear of the numbers used by tests and fixtures.
+ */
+import { cardRegistry } from '../data-access/cards-repository';
+import type { Db } from '../data-access/db';
+import { registerCard } from '../domain/cards/register-card';
+import type { Domains } from '../shared/domains-config';
+import type { Logger } from '../shared/logger';
+
+export const DEMO_CARDS = [
+  { cardNumber: '9000000001', holder: { fiscalCode: 'RSSMRA85T10A562S', fullName: 'Rossi Mario' } },
+  {
+    cardNumber: '9000000002',
+    holder: { fiscalCode: 'BNCLRA90A41H501X', fullName: 'Bianchi Laura' },
+  },
+  {
+    cardNumber: '9000000003',
+    holder: { fiscalCode: 'VRDGPP80C15F205Z', fullName: 'Verdi Giuseppe' },
+  },
+] as const;
+
+/**
+ * Registers the demo cards in the default domain (idempotent) and answers their card codes.
+ * @throws AppError('conflict') when a demo number is already someone else's card.
+ */
+export async function ensureDemoCards(db: Db, domains: Domains, logger: Logger): Promise<string[]> {
+  const domain = domains.resolve(undefined);
+  if (domain === undefined) return [];
+  const codes: string[] = [];
+  for (const demo of DEMO_CARDS) {
+    const { card, created } = await registerCard(cardRegistry(db), domain, {
+      cardNumber: demo.cardNumber,
+      holder: { ...demo.holder },
+    });
+    if (created) logger.info({ cardCode: card.cardCode }, 'demo card registered');
+    codes.push(card.cardCode);
+  }
+  return codes;
+}

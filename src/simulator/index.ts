@@ -1,0 +1,353 @@
+/**
+ * The simulator (role `simulator`, and part of `all`): a fake pagoPA node and PSP that speaks the
+ * `pagopa` dialect from the other side, with the adapter's own wire code.
+ *
+ * - `POST /checkout/ec/v1/carts`: Checkout's cart API; answers 302 to this simulator's page;
+ * - `GET /checkout/{session}`: the page where a person picks "pay" or "cancel";
+ * - `POST /sim/sessions/{id}/pay|cancel`: the same for tests (JSON);
+ * - `POST /sim/psp/pay-notice`: a PSP paying a printed notice (verify → getPayment → sendRT);
+ * - `POST /sim/portal/spontaneous`: a regional portal's spontaneous card top-up (demand, then pay).
+ * Paying sends paGetPaymentV2 then paSendRTV2 to the adapter's paForNode door; `delivery` scripts
+ * the receipt's delivery (see node-to-adapter.ts). State is in memory: it is a simulator.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Express, Request, Response } from 'express';
+import { z } from 'zod';
+import { CARD_ACCOUNTS, type NoticeRef, type Receipt } from '../adapters/pagopa/pa-for-node';
+import { AppError } from '../domain/errors';
+import type { Domains } from '../shared/domains-config';
+import type { Logger } from '../shared/logger';
+import { checkoutPage, donePage } from './checkout-page';
+import {
+  AdapterDoor,
+  DELIVERY_MODES,
+  receiptFor,
+  type DeliveryScript,
+  type Step,
+} from './node-to-adapter';
+
+export { AdapterDoor } from './node-to-adapter';
+
+export interface SimulatorDeps {
+  readonly domains: Domains;
+  readonly logger: Logger;
+  /** The adapter's paForNode endpoint. */
+  readonly adapterSoapUrl: string;
+  /** How long a call to the adapter may take (a real node waits a few seconds). */
+  readonly timeoutMs: number;
+}
+
+const Notice = z.object({
+  noticeNumber: z.string().regex(/^\d{18}$/),
+  fiscalCode: z.string().regex(/^\d{11}$/),
+  amount: z.number().int().min(1),
+  companyName: z.string().min(1).max(140),
+  description: z.string().min(1).max(140),
+});
+const Cart = z.object({
+  paymentNotices: z.array(Notice).min(1).max(5),
+  returnUrls: z.object({
+    returnOkUrl: z.url(),
+    returnCancelUrl: z.url(),
+    returnErrorUrl: z.url(),
+  }),
+  idCart: z.string().max(100).optional(),
+  emailNotice: z.string().optional(),
+  allCCP: z.boolean().optional(),
+});
+export type CheckoutCart = z.output<typeof Cart>;
+
+const Delivery = z
+  .strictObject({
+    mode: z.enum(DELIVERY_MODES),
+    ms: z.number().int().min(1).max(60_000).optional(),
+  })
+  .optional();
+const Scripted = {
+  delivery: Delivery,
+  outOfOrder: z.boolean().optional().describe('Deliver the receipts of a cart last first'),
+};
+const PayBody = z.strictObject(Scripted);
+const PayNoticeBody = z.strictObject({
+  noticeNumber: z.string().regex(/^\d{18}$/),
+  fiscalCode: z.string().regex(/^\d{11}$/),
+  ...Scripted,
+});
+const SpontaneousBody = z.strictObject({
+  cardCode: z.string().regex(/^\d{3,35}$/),
+  account: z.enum(CARD_ACCOUNTS),
+  amountCents: z.number().int().min(1),
+  domain: z
+    .string()
+    .regex(/^\d{11}$/)
+    .optional(),
+  ...Scripted,
+});
+
+export type SessionState = 'OPEN' | 'PAID' | 'CANCELLED' | 'FAILED';
+export interface Session {
+  readonly id: string;
+  readonly cart: CheckoutCart;
+  state: SessionState;
+  steps: Step[];
+  receipts: Receipt[];
+}
+
+/** What a payment run did: every call to the adapter, and the receipts made. */
+export interface PaymentRun {
+  readonly outcome: 'PAID' | 'REFUSED';
+  readonly steps: Step[];
+  readonly receipts: Receipt[];
+  /** Settles when scripted background deliveries (delay) are done. */
+  readonly delivered: Promise<unknown>;
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) {
+    const detail = r.error.issues
+      .map((i) => `${[where, ...i.path].join('.')}: ${i.message}`)
+      .join('; ');
+    throw new AppError('invalid-input', detail);
+  }
+  return r.data;
+}
+
+export class Simulator {
+  readonly sessions = new Map<string, Session>();
+  readonly door: AdapterDoor;
+
+  constructor(private readonly deps: SimulatorDeps) {
+    this.door = new AdapterDoor({
+      url: deps.adapterSoapUrl,
+      domains: deps.domains,
+      timeoutMs: deps.timeoutMs,
+    });
+  }
+
+  openSession(cart: CheckoutCart): Session {
+    const session: Session = { id: randomUUID(), cart, state: 'OPEN', steps: [], receipts: [] };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  session(id: string): Session {
+    const s = this.sessions.get(id);
+    if (s === undefined) throw new AppError('not-found', `no checkout session ${id}`);
+    return s;
+  }
+
+  /**
+   * Pays notices as a PSP does once the payer confirmed: paGetPaymentV2 for each (all must be
+   * OK before any money moves), then one paSendRTV2 per notice as scripted.
+   */
+  async pay(
+    notices: readonly (NoticeRef & { amountCents?: number })[],
+    opts: { paymentNote?: string; delivery?: DeliveryScript; outOfOrder?: boolean },
+  ): Promise<PaymentRun> {
+    const steps: Step[] = [];
+    const receipts: Receipt[] = [];
+    for (const n of notices) {
+      const got = await this.door.getPayment(n, {
+        ...(n.amountCents === undefined ? {} : { amountCents: n.amountCents }),
+        ...(opts.paymentNote === undefined ? {} : { paymentNote: opts.paymentNote }),
+      });
+      steps.push(got.step);
+      if (got.payment === undefined) {
+        return { outcome: 'REFUSED', steps, receipts: [], delivered: Promise.resolve() };
+      }
+      receipts.push(
+        receiptFor(
+          n,
+          got.payment,
+          opts.paymentNote === undefined ? {} : { paymentNote: opts.paymentNote },
+        ),
+      );
+    }
+    const order = opts.outOfOrder === true ? [...receipts].reverse() : receipts;
+    const background: Promise<unknown>[] = [];
+    for (const r of order) {
+      const d = await this.door.deliver(r, opts.delivery);
+      steps.push(...d.steps);
+      background.push(d.delivered);
+    }
+    this.deps.logger.info(
+      { notices: notices.length, delivery: opts.delivery?.mode ?? 'normal' },
+      'simulator: paid',
+    );
+    return { outcome: 'PAID', steps, receipts, delivered: Promise.all(background) };
+  }
+
+  async paySession(id: string, script: z.output<typeof PayBody>): Promise<PaymentRun> {
+    const s = this.session(id);
+    if (s.state !== 'OPEN') {
+      throw new AppError('conflict', `checkout session ${id} is ${s.state}`);
+    }
+    const run = await this.pay(
+      s.cart.paymentNotices.map((n) => ({
+        domainFiscalCode: n.fiscalCode,
+        noticeNumber: n.noticeNumber,
+        amountCents: n.amount,
+      })),
+      {
+        ...(s.cart.idCart === undefined ? {} : { paymentNote: s.cart.idCart }),
+        ...(script.delivery === undefined ? {} : { delivery: script.delivery }),
+        ...(script.outOfOrder === undefined ? {} : { outOfOrder: script.outOfOrder }),
+      },
+    );
+    s.state = run.outcome === 'PAID' ? 'PAID' : 'FAILED';
+    s.steps.push(...run.steps);
+    s.receipts.push(...run.receipts);
+    return run;
+  }
+
+  cancelSession(id: string): Session {
+    const s = this.session(id);
+    if (s.state !== 'OPEN') throw new AppError('conflict', `checkout session ${id} is ${s.state}`);
+    s.state = 'CANCELLED';
+    return s;
+  }
+
+  /** A PSP paying a printed notice: verify (the amount of today), getPayment, sendRT. */
+  async payNotice(input: z.output<typeof PayNoticeBody>): Promise<PaymentRun> {
+    const notice = { domainFiscalCode: input.fiscalCode, noticeNumber: input.noticeNumber };
+    const verified = await this.door.verify(notice);
+    if (verified.amountCents === undefined) {
+      return {
+        outcome: 'REFUSED',
+        steps: [verified.step],
+        receipts: [],
+        delivered: Promise.resolve(),
+      };
+    }
+    const run = await this.pay([{ ...notice, amountCents: verified.amountCents }], scriptOf(input));
+    return { ...run, steps: [verified.step, ...run.steps] };
+  }
+
+  /** A regional portal's spontaneous payment: paDemandPaymentNotice, then paying the notice. */
+  async spontaneous(
+    input: z.output<typeof SpontaneousBody>,
+  ): Promise<PaymentRun & { notice?: NoticeRef }> {
+    const domain = this.deps.domains.resolve(input.domain);
+    if (domain === undefined) throw new AppError('not-found', 'no such domain');
+    const demanded = await this.door.demand({
+      domainFiscalCode: domain.fiscalCode,
+      cardCode: input.cardCode,
+      account: input.account,
+      amountCents: input.amountCents,
+    });
+    if (demanded.notice === undefined) {
+      return {
+        outcome: 'REFUSED',
+        steps: [demanded.step],
+        receipts: [],
+        delivered: Promise.resolve(),
+      };
+    }
+    const run = await this.pay(
+      [{ ...demanded.notice, amountCents: input.amountCents }],
+      scriptOf(input),
+    );
+    return { ...run, steps: [demanded.step, ...run.steps], notice: demanded.notice };
+  }
+}
+
+function scriptOf(input: {
+  delivery?: DeliveryScript | undefined;
+  outOfOrder?: boolean | undefined;
+}): { delivery?: DeliveryScript; outOfOrder?: boolean } {
+  return {
+    ...(input.delivery === undefined ? {} : { delivery: input.delivery }),
+    ...(input.outOfOrder === undefined ? {} : { outOfOrder: input.outOfOrder }),
+  };
+}
+
+const runView = (run: PaymentRun) => ({
+  outcome: run.outcome,
+  steps: run.steps,
+  receipts: run.receipts.map((r) => ({
+    receiptId: r.receiptId,
+    noticeNumber: r.noticeNumber,
+    fiscalCode: r.domainFiscalCode,
+    amountCents: r.amountCents,
+  })),
+});
+
+/** The URL a browser (or the adapter) can reach this request's server at. */
+const selfUrl = (req: Request): string => `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`;
+
+/** Mounts the simulator's routes; answers the {@link Simulator} (tests read its state). */
+export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
+  const sim = new Simulator(deps);
+
+  app.get('/', (req: Request, res: Response) => {
+    res.json({
+      simulator: 'pagoPA node + PSP (pagopa dialect)',
+      adapterSoapUrl: deps.adapterSoapUrl,
+      endpoints: [
+        `POST ${selfUrl(req)}/checkout/ec/v1/carts`,
+        `GET  ${selfUrl(req)}/checkout/{session}`,
+        `POST ${selfUrl(req)}/sim/sessions/{id}/pay | /cancel`,
+        `POST ${selfUrl(req)}/sim/psp/pay-notice`,
+        `POST ${selfUrl(req)}/sim/portal/spontaneous`,
+      ],
+      sessions: sim.sessions.size,
+    });
+  });
+
+  // Checkout's cart API: 302 to the payment page, as the real one does.
+  app.post('/checkout/ec/v1/carts', (req: Request, res: Response) => {
+    const cart = parse(Cart, req.body, 'body');
+    const session = sim.openSession(cart);
+    res.redirect(302, `${selfUrl(req)}/checkout/${session.id}`);
+  });
+
+  app.get('/checkout/:session', (req: Request<{ session: string }>, res: Response) => {
+    const s = sim.session(req.params.session);
+    res.type('html').send(checkoutPage(s));
+  });
+
+  // The page's buttons: the browser goes back to the EC with the outcome (a hint only).
+  app.post('/checkout/:session/pay', async (req: Request<{ session: string }>, res: Response) => {
+    const s = sim.session(req.params.session);
+    const run = await sim.paySession(s.id, {});
+    const url =
+      run.outcome === 'PAID' ? s.cart.returnUrls.returnOkUrl : s.cart.returnUrls.returnErrorUrl;
+    res.redirect(303, url);
+  });
+  app.post('/checkout/:session/cancel', (req: Request<{ session: string }>, res: Response) => {
+    const s = sim.cancelSession(req.params.session);
+    res.redirect(303, s.cart.returnUrls.returnCancelUrl);
+  });
+  // A return page for callers that have none of their own (the demo).
+  app.get('/sim/returned', (req: Request, res: Response) => {
+    const outcome = typeof req.query['outcome'] === 'string' ? req.query['outcome'] : 'unknown';
+    res.type('html').send(donePage(outcome));
+  });
+
+  app.get('/sim/sessions/:id', (req: Request<{ id: string }>, res: Response) => {
+    const s = sim.session(req.params.id);
+    res.json({ id: s.id, state: s.state, cart: s.cart, steps: s.steps });
+  });
+  app.post('/sim/sessions/:id/pay', async (req: Request<{ id: string }>, res: Response) => {
+    const script = parse(PayBody, req.body, 'body');
+    const run = await sim.paySession(req.params.id, script);
+    res.status(run.outcome === 'PAID' ? 200 : 422).json(runView(run));
+  });
+  app.post('/sim/sessions/:id/cancel', (req: Request<{ id: string }>, res: Response) => {
+    const s = sim.cancelSession(req.params.id);
+    res.json({ id: s.id, state: s.state });
+  });
+
+  app.post('/sim/psp/pay-notice', async (req: Request, res: Response) => {
+    const run = await sim.payNotice(parse(PayNoticeBody, req.body, 'body'));
+    res.status(run.outcome === 'PAID' ? 200 : 422).json(runView(run));
+  });
+  app.post('/sim/portal/spontaneous', async (req: Request, res: Response) => {
+    const run = await sim.spontaneous(parse(SpontaneousBody, req.body, 'body'));
+    res
+      .status(run.outcome === 'PAID' ? 200 : 422)
+      .json({ ...runView(run), ...(run.notice === undefined ? {} : { notice: run.notice }) });
+  });
+  return sim;
+}
