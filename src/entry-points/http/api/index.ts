@@ -15,6 +15,7 @@ import { positionsRoutes } from './positions-routes';
 import { checkoutRoutes } from './checkout-routes';
 import { billingRoutes } from './billing-routes';
 import { opsRoutes } from './ops-routes';
+import { reconciliationRoutes } from './reconciliation-routes';
 import { mountConsole } from '../console';
 
 /** What the ERP API's handlers may use. */
@@ -43,6 +44,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...billingRoutes(deps),
     ...receiptsRoutes(deps),
     ...opsRoutes(deps),
+    ...reconciliationRoutes(deps),
   ];
 }
 
