@@ -21,6 +21,10 @@ import { startWorkers, type WorkerDefinition } from './entry-points/worker/start
 import { receiptIntakeDeps } from './entry-points/soap/handlers/pa-send-rt';
 import { reconcileProcessor } from './entry-points/worker/reconcile-processor';
 import { startRecoveryScheduler } from './entry-points/worker/recovery-scheduler';
+import {
+  reportingFlowSources,
+  startReportingFetcher,
+} from './entry-points/worker/reporting-fetcher';
 import { startSweeper } from './entry-points/worker/sweeper';
 import { billingWorkerDefinition } from './entry-points/worker/billing-processor';
 import {
@@ -186,6 +190,15 @@ export async function startService(
           nodeTimeoutMs: config.nodeTimeoutMs,
           delayMs: config.recoveryDelayMs,
           intervalMs: config.recoveryIntervalMs,
+        }),
+      );
+      lifecycle.add(
+        'reporting-fetch',
+        startReportingFetcher({
+          db,
+          logger,
+          sources: reportingFlowSources(domains, config, { registry: metrics.registry, logger }),
+          intervalMs: config.reportingFetchIntervalMs,
         }),
       );
     }

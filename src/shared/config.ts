@@ -75,6 +75,7 @@ const EnvSchema = z
     SWEEPER_AGE_MS: positiveInt.max(86_400_000).default(30_000),
     RECOVERY_DELAY_MS: positiveInt.max(7 * 86_400_000).default(600_000),
     RECOVERY_INTERVAL_MS: positiveInt.max(3_600_000).default(60_000),
+    REPORTING_FETCH_INTERVAL_MS: positiveInt.max(86_400_000).default(3_600_000),
     NODE_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     NODE_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
     CHECKOUT_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
@@ -215,6 +216,8 @@ export type Config = Readonly<{
   /** A payment attempt without a receipt after this long is asked about upstream. */
   recoveryDelayMs: number;
   recoveryIntervalMs: number;
+  /** How often the worker downloads new reporting flows (FdR) from the node. */
+  reportingFetchIntervalMs: number;
   /** The node's NodoPerPa SOAP endpoint; undefined disables missing-receipt recovery. */
   nodeBaseUrl: string | undefined;
   nodeTimeoutMs: number;
@@ -328,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweeperAgeMs: e.SWEEPER_AGE_MS,
     recoveryDelayMs: e.RECOVERY_DELAY_MS,
     recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
+    reportingFetchIntervalMs: e.REPORTING_FETCH_INTERVAL_MS,
     nodeBaseUrl: e.NODE_BASE_URL,
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     checkoutBaseUrl: e.CHECKOUT_BASE_URL,

@@ -1,3 +1,13 @@
+import type { Registry } from 'prom-client';
+import {
+  createNodeClient,
+  createNodeTransport,
+  NodeClientConfigError,
+  PagopaNodeClient,
+  RptNodeClient,
+  WsdlCatalog,
+  type NodeClientSettings,
+} from '../../adapters/node-client';
 import type { ReportingFlowSource } from '../../adapters/node-client/ports';
 import type { Db } from '../../data-access/db';
 import {
@@ -6,7 +16,9 @@ import {
   storeFlowRevision,
 } from '../../data-access/reporting-repository';
 import { readFlow } from '../../domain/reconciliation/read-flow';
+import type { Domains } from '../../shared/domains-config';
 import type { Logger } from '../../shared/logger';
+import { WSDL_DIR } from '../soap/soap-server';
 
 /**
  * Downloads the reporting flows (FdR) not seen yet, per domain, on a schedule and from
@@ -137,4 +149,34 @@ export function startReportingFetcher(
     clearTimeout(timer);
     await running;
   };
+}
+
+/**
+ * The flow source of every domain whose dialect lists flows (pagopa: nodeForPa; rpt: NodoPerPa)
+ * and whose client can be built; a domain without its secrets is logged and left out.
+ */
+export function reportingFlowSources(
+  domains: Domains,
+  settings: NodeClientSettings,
+  deps: { registry: Registry; logger: Logger },
+): Map<string, ReportingFlowSource> {
+  const sources = new Map<string, ReportingFlowSource>();
+  if (settings.nodeBaseUrl === undefined) return sources;
+  const transport = createNodeTransport(settings, deps);
+  const wsdl = WsdlCatalog.load(WSDL_DIR);
+  for (const domain of domains.all) {
+    try {
+      const client = createNodeClient(domain, { settings, transport, wsdl });
+      if (client instanceof PagopaNodeClient || client instanceof RptNodeClient) {
+        sources.set(domain.fiscalCode, client);
+      }
+    } catch (err) {
+      if (!(err instanceof NodeClientConfigError)) throw err;
+      deps.logger.warn(
+        { domain: domain.fiscalCode, err: err.message },
+        'no reporting flow download',
+      );
+    }
+  }
+  return sources;
 }
