@@ -6,7 +6,9 @@
  * - `GET /checkout/{session}`: the page where a person picks "pay" or "cancel";
  * - `POST /sim/sessions/{id}/pay|cancel`: the same for tests (JSON);
  * - `POST /sim/psp/pay-notice`: a PSP paying a printed notice (verify → getPayment → sendRT);
- * - `POST /sim/portal/spontaneous`: a regional portal's spontaneous card top-up (demand, then pay).
+ * - `POST /sim/portal/spontaneous`: a regional portal's spontaneous card top-up (demand, then pay);
+ * - `GET /sim/receipts/held`, `POST /sim/receipts/{receiptId}/deliver`: receipts held back by a
+ *   `never` script, and their late delivery (the node's retry queue).
  * Paying sends paGetPaymentV2 then paSendRTV2 to the adapter's paForNode door; `delivery` scripts
  * the receipt's delivery (see node-to-adapter.ts). State is in memory: it is a simulator.
  */
@@ -338,6 +340,26 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
     const s = sim.cancelSession(req.params.id);
     res.json({ id: s.id, state: s.state });
   });
+
+  // Receipts held back by `delivery: { mode: 'never' }`, and their late delivery.
+  app.get('/sim/receipts/held', (_req: Request, res: Response) => {
+    res.json({
+      items: [...sim.door.undelivered.values()].map((r) => ({
+        receiptId: r.receiptId,
+        noticeNumber: r.noticeNumber,
+        fiscalCode: r.domainFiscalCode,
+        iuv: r.iuv,
+        amountCents: r.amountCents,
+      })),
+    });
+  });
+  app.post(
+    '/sim/receipts/:receiptId/deliver',
+    async (req: Request<{ receiptId: string }>, res: Response) => {
+      const step = await sim.door.deliverHeld(req.params.receiptId);
+      res.status(step.outcome === 'OK' ? 200 : 502).json({ steps: [step] });
+    },
+  );
 
   app.post('/sim/psp/pay-notice', async (req: Request, res: Response) => {
     const run = await sim.payNotice(parse(PayNoticeBody, req.body, 'body'));

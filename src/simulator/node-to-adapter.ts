@@ -227,6 +227,19 @@ export class AdapterDoor {
   }
 
   /**
+   * Sends a receipt held back by a `never` script, as the node's retry queue finally does
+   * (PAGOPA.md §6); it is forgotten once the adapter answered OK.
+   * @throws AppError('not-found') for a receipt that is not held.
+   */
+  async deliverHeld(receiptId: string): Promise<Step> {
+    const receipt = this.undelivered.get(receiptId);
+    if (receipt === undefined) throw new AppError('not-found', `no held receipt ${receiptId}`);
+    const step = await this.sendOnce(receipt);
+    if (step.outcome === 'OK') this.undelivered.delete(receiptId);
+    return step;
+  }
+
+  /**
    * Delivers a receipt as scripted. `delay` answers at once with a SCHEDULED step and delivers
    * in the background (the returned promise of `delivered` settles when it is done).
    */
@@ -252,7 +265,7 @@ export class AdapterDoor {
       }
       case 'delay': {
         const ms = script.ms ?? 1_000;
-        const delivered = new Promise<void>((r) => setTimeout(r, ms)).then(async () => [
+        const delivered = new Promise<void>((r) => setTimeout(r, ms).unref()).then(async () => [
           await this.sendOnce(receipt),
         ]);
         return { steps: [{ operation: op, outcome: 'SCHEDULED' }], delivered };

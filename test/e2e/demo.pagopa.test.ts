@@ -272,7 +272,7 @@ describe('pagopa dialect end to end: ERP API, adapter and simulator', () => {
     expect(await positionStatus(other)).toBe('OPEN');
   });
 
-  test('scripted faults: a malformed receipt is refused and changes nothing; a receipt never delivered leaves the position OPEN', async () => {
+  test('scripted faults: a malformed receipt is refused and changes nothing; a receipt never delivered leaves the position OPEN until the node resends it', async () => {
     const externalId = `NURSERY-${RUN}-5`;
     const noticeNumber = await newPosition(externalId, 2_000, 'BNCLRA90A41H501X');
     const malformed = await call(sim, 'POST', '/sim/psp/pay-notice', {
@@ -298,5 +298,34 @@ describe('pagopa dialect end to end: ERP API, adapter and simulator', () => {
     });
     await new Promise((r) => setTimeout(r, 300));
     expect(await positionStatus(externalId)).toBe('OPEN');
+
+    // The node's retry queue delivers it at last: now the position is paid.
+    const held = await call(sim, 'GET', '/sim/receipts/held');
+    const receiptId = (never.body['receipts'] as { receiptId: string }[])[0]!.receiptId;
+    expect(held.body['items']).toEqual([expect.objectContaining({ receiptId, noticeNumber })]);
+    const late = await call(sim, 'POST', `/sim/receipts/${receiptId}/deliver`);
+    expect(late.body['steps']).toEqual([{ operation: 'paSendRTV2', outcome: 'OK' }]);
+    expect(
+      await eventually(async () => (await positionStatus(externalId)) === 'PAID', 10_000, 50),
+    ).toBe(true);
+    expect((await call(sim, 'GET', '/sim/receipts/held')).body['items']).toEqual([]);
+  });
+
+  test('a delayed receipt: the PSP is done at once, the position is paid when the receipt arrives', async () => {
+    const externalId = `NURSERY-${RUN}-6`;
+    const noticeNumber = await newPosition(externalId, 3_000, 'BNCLRA90A41H501X');
+    const paid = await call(sim, 'POST', '/sim/psp/pay-notice', {
+      noticeNumber,
+      fiscalCode: '80000000001',
+      delivery: { mode: 'delay', ms: 700 },
+    });
+    expect((paid.body['steps'] as Step[]).at(-1)).toEqual({
+      operation: 'paSendRTV2',
+      outcome: 'SCHEDULED',
+    });
+    expect(await positionStatus(externalId)).toBe('OPEN');
+    expect(
+      await eventually(async () => (await positionStatus(externalId)) === 'PAID', 10_000, 50),
+    ).toBe(true);
   });
 });
