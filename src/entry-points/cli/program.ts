@@ -10,6 +10,7 @@ import { registerReceiptsCommands } from './commands/receipts';
 import { registerQuarantineCommands } from './commands/quarantine';
 import { registerPositionsFixCommands } from './commands/positions-fix';
 import { registerAuditCommands } from './commands/audit';
+import { registerReportsCommands } from './commands/reports';
 
 /**
  * A CLI command module registers its sub-commands on the root program.
@@ -30,6 +31,7 @@ const registrations: RegisterCommands[] = [
   registerQuarantineCommands,
   registerPositionsFixCommands,
   registerAuditCommands,
+  registerReportsCommands,
 ];
 
 export function buildProgram(): Command {
