@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { ERP, startApi } from '../helpers/api';
 
 /**
+ * EC-initiated carts against a fake Checkout (role api): the top-up's cart when the upstream
+ * misbehaves, and what POST /debt-positions/{id}/checkout refuses before any cart is made.
+ *
  * The top-up's Checkout cart when the upstream misbehaves (role api, CHECKOUT_BASE_URL pointing
  * at a fake Checkout): the top-up still exists with its PENDING attempt and answers without a
  * checkoutUrl; the same Idempotency-Key later gets the cart once Checkout is back.
  */
 
-describe('top-up checkoutUrl when Checkout fails', () => {
+describe('EC-initiated carts against a fake Checkout', () => {
   let app: Awaited<ReturnType<typeof startApi>>;
   let checkout: http.Server;
   let checkoutUp = false;
@@ -93,5 +96,56 @@ describe('top-up checkoutUrl when Checkout fails', () => {
       'https://checkout.example.org/c/123',
     );
     expect(carts).toHaveLength(1);
+  });
+
+  test('POST …/checkout refuses, without starting a cart: unknown, paid or repeated positions, other debtors, more than 5, a domain without Checkout', async () => {
+    const put = async (externalId: string, fiscalCode: string): Promise<void> => {
+      const res = await fetch(`${app.url}/api/v1/debt-positions/${externalId}`, {
+        method: 'PUT',
+        headers: { ...ERP, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          service: 'NURSERY_FEE',
+          debtor: { type: 'F', fiscalCode, fullName: 'Bianchi Laura' },
+          description: `Retta ${externalId}`,
+          paymentOptions: [{ amountCents: 5000, dueDate: '2099-12-31' }],
+        }),
+      });
+      expect(res.status).toBe(201);
+    };
+    const checkoutOf = async (externalId: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${app.url}/api/v1/debt-positions/${externalId}/checkout`, {
+        method: 'POST',
+        headers: { ...ERP, 'content-type': 'application/json' },
+        body: JSON.stringify({ returnUrl: 'https://erp.example.org/back', ...body }),
+      });
+      return res.status;
+    };
+    await put('CO-1', 'BNCLRA90A41H501X');
+    await put('CO-2', 'RSSMRA85T10A562S');
+    await put('CO-3', 'BNCLRA90A41H501X');
+    const offline = await fetch(`${app.url}/api/v1/debt-positions/CO-3/offline-payments`, {
+      method: 'POST',
+      headers: { ...ERP, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        amountCents: 5000,
+        channel: 'COUNTER',
+        reference: 'counter-1',
+        paidAt: new Date().toISOString(),
+      }),
+    });
+    expect(offline.status).toBe(201);
+    const cartsBefore = carts.length;
+
+    expect(await checkoutOf('NOPE', {})).toBe(404);
+    expect(await checkoutOf('CO-1', { alsoPay: ['CO-2'] })).toBe(409);
+    expect(await checkoutOf('CO-3', {})).toBe(409);
+    expect(await checkoutOf('CO-1', { alsoPay: ['CO-1'] })).toBe(400);
+    expect(await checkoutOf('CO-1', { alsoPay: ['A', 'B', 'C', 'D', 'E'] })).toBe(400);
+    expect(await checkoutOf('CO-1', { domain: '80000000002' })).toBe(400);
+    expect(carts).toHaveLength(cartsBefore);
+
+    checkoutUp = true;
+    expect(await checkoutOf('CO-1', {})).toBe(201);
+    expect(carts).toHaveLength(cartsBefore + 1);
   });
 });

@@ -208,9 +208,14 @@ export function checkoutRoutes(deps: ApiDeps, starters = new CheckoutStarters(de
       body: CheckoutIn,
       responses: {
         201: { description: 'The cart and its PENDING payment attempts', schema: CheckoutOut },
+        400: {
+          description:
+            'Invalid body, or no online checkout for the domain (its dialect or CHECKOUT_BASE_URL)',
+          schema: ProblemSchema,
+        },
         404: { description: 'No such position', schema: ProblemSchema },
         409: { description: 'Paid, cancelled, or debtors differ', schema: ProblemSchema },
-        422: { description: 'Unknown domain, or no online payment for it', schema: ProblemSchema },
+        422: { description: 'Unknown domain', schema: ProblemSchema },
         502: { description: 'The upstream refused the cart', schema: ProblemSchema },
         503: { description: 'The upstream is unreachable', schema: ProblemSchema },
       },
