@@ -421,3 +421,28 @@ export async function loadReconciliationInput(
     movements,
   };
 }
+
+/**
+ * Makes the missing-receipt recovery ask about the payments a flow reports but we hold no
+ * receipt for (NO_RECEIPT lines), at its next run instead of after RECOVERY_DELAY_MS: their
+ * PENDING attempts get `updated_at = created_at`, which is what the recovery's claim looks at
+ * (reconcile-repository.ts `claimPendingAttempts`). A line without any attempt here (codes 8
+ * and 9: paid without RPT, or in stand-in) has nothing to recover from: the report tells the
+ * operator to record it by hand. Resolves the number of attempts made due.
+ */
+export async function expediteRecoveryForFlow(
+  db: Db,
+  domainId: string,
+  flowRowId: number,
+): Promise<number> {
+  const [result] = (await db.raw(
+    'UPDATE payment_attempts a ' +
+      'JOIN payment_options o ON o.id = a.payment_option_id ' +
+      'JOIN reporting_flow_lines l ON l.iuv = o.iuv AND l.flow_row_id = ? ' +
+      'SET a.updated_at = a.created_at ' +
+      "WHERE o.domain_id = ? AND a.status = 'PENDING' AND a.updated_at > a.created_at " +
+      'AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.domain_id = o.domain_id AND r.iuv = o.iuv)',
+    [flowRowId, domainId],
+  )) as [{ affectedRows: number }];
+  return Number(result.affectedRows);
+}

@@ -6,11 +6,18 @@ import nock from 'nock';
 import { buildFlowListResponse, buildFlowResponse } from '../../src/adapters/pagopa/node-for-pa';
 import { buildReportingFlow, type ReportingFlow } from '../../src/adapters/pagopa/reporting-flow';
 import { createNodeClient, PagopaNodeClient } from '../../src/adapters/node-client';
-import { loadReconciliationInput } from '../../src/data-access/reporting-repository';
+import { claimPendingAttempts } from '../../src/data-access/reconcile-repository';
+import {
+  expediteRecoveryForFlow,
+  loadReconciliationInput,
+  storeFlowRevision,
+} from '../../src/data-access/reporting-repository';
+import { readFlow } from '../../src/domain/reconciliation/read-flow';
 import { reconcile } from '../../src/domain/reconciliation/report';
 import { fetchReportingFlows } from '../../src/entry-points/worker/reporting-fetcher';
 import { aDomain, harness, wsdl } from '../unit/node-client/helpers';
 import { createTestDatabase } from '../helpers/db';
+import { DOMAIN as WORLD_DOMAIN, givenPositions } from '../chaos/world';
 
 const NODE = 'https://api.uat.platform.pagopa.it';
 const DOMAIN = '77777777777';
@@ -209,5 +216,41 @@ describe('reporting flows: download, revisions, anomalies, re-runnable matching'
       [buildReportingFlow(flow({ flowId: id }))],
     );
     expect(await fetchNow()).toMatchObject({ downloaded: 1, errors: 0 });
+  });
+
+  test('NO_RECEIPT lines make their pending attempts due for missing-receipt recovery now', async () => {
+    const iuvs = ['03000000000000001', '03000000000000002'];
+    const [withoutReceipt] = await givenPositions(database.db, [
+      {
+        kind: 'DEBT',
+        iuv: iuvs[0]!,
+        transfersCents: [2500],
+        ccp: 'CCP-1',
+        attemptAgeMs: 86_400_000,
+      },
+    ]);
+    // Recovery asked about it a minute ago: not due again for RECOVERY_DELAY_MS.
+    await database
+      .db('payment_attempts')
+      .where({ id: withoutReceipt!.attemptId })
+      .update({ updated_at: new Date(Date.now() - 60_000) });
+    const delay = { delayMs: 600_000, limit: 10 };
+    expect(await claimPendingAttempts(database.db, delay)).toEqual([]);
+    const xml = buildReportingFlow(
+      flow({
+        flowId: '2026-11-20BCITITMM-0077',
+        receiver: { taxCode: WORLD_DOMAIN },
+        totalCount: 2,
+        totalCents: 3500,
+        payments: [
+          { iuv: iuvs[0]!, iur: 'IUR-1', amountCents: 2500, outcome: 0, outcomeDate: '2026-11-19' },
+          { iuv: iuvs[1]!, iur: 'IUR-2', amountCents: 1000, outcome: 9, outcomeDate: '2026-11-19' },
+        ],
+      }),
+    );
+    const stored = await storeFlowRevision(database.db, WORLD_DOMAIN, readFlow(xml), xml);
+    expect(await expediteRecoveryForFlow(database.db, WORLD_DOMAIN, stored.id)).toBe(1);
+    const claimed = await claimPendingAttempts(database.db, delay);
+    expect(claimed.map((a) => a.iuv)).toEqual([iuvs[0]]);
   });
 });

@@ -11,6 +11,7 @@ import {
 import type { ReportingFlowSource } from '../../adapters/node-client/ports';
 import type { Db } from '../../data-access/db';
 import {
+  expediteRecoveryForFlow,
   flowDateKey,
   knownRevisions,
   storeFlowRevision,
@@ -35,6 +36,8 @@ export interface FetchRun {
   downloaded: number;
   anomalous: number;
   superseded: number;
+  /** Payment attempts made due for missing-receipt recovery (NO_RECEIPT lines). */
+  recoveryDue: number;
   errors: number;
 }
 
@@ -72,7 +75,14 @@ export async function fetchReportingFlows(deps: FetchDeps): Promise<FetchRun | u
 }
 
 async function fetchAll(deps: FetchDeps): Promise<FetchRun> {
-  const run: FetchRun = { listed: 0, downloaded: 0, anomalous: 0, superseded: 0, errors: 0 };
+  const run: FetchRun = {
+    listed: 0,
+    downloaded: 0,
+    anomalous: 0,
+    superseded: 0,
+    recoveryDue: 0,
+    errors: 0,
+  };
   const now = deps.now?.() ?? new Date();
   const since = new Date(now.getTime() - (deps.lookbackDays ?? LOOKBACK_DAYS) * 86_400_000);
   for (const [domainId, source] of deps.sources) {
@@ -98,6 +108,7 @@ async function fetchAll(deps: FetchDeps): Promise<FetchRun> {
         if (stored.kind === 'known') continue;
         run.downloaded += 1;
         run.superseded += stored.supersededCount;
+        run.recoveryDue += await expediteRecoveryForFlow(deps.db, domainId, stored.id);
         if (read.status === 'ANOMALOUS') {
           run.anomalous += 1;
           deps.logger.warn(
