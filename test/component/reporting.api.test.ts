@@ -181,4 +181,33 @@ describe('ops API: reconciliation', () => {
       .set(OPERATOR);
     expect(res.status).toBe(400);
   });
+
+  test('the console shows the report per day with the mismatches, and exports it', async () => {
+    const anonymous = await request(api.url).get('/ops/reconciliation');
+    expect(anonymous.status).toBe(303);
+    const login = await request(api.url)
+      .post('/ops/login')
+      .type('form')
+      .send({ key: 'dev-operator-key' });
+    const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+    const page = await request(api.url)
+      .get('/ops/reconciliation')
+      .query({ from: '2026-11-19', to: '2026-11-20' })
+      .set('Cookie', cookie);
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/<td>2026-11-20<\/td>\s*<td class="num">0<\/td>/);
+    expect(page.text).toContain('LINE_NO_RECEIPT');
+    expect(page.text).toContain('paid without a receipt here');
+    const csv = await request(api.url)
+      .get('/ops/reconciliation.csv')
+      .query({ from: '2026-11-19', to: '2026-11-20' })
+      .set('Cookie', cookie);
+    expect(csv.status).toBe(200);
+    expect(csv.text).toContain('2026-11-19,RECEIPTS,,4,48.50,,,');
+    const bad = await request(api.url)
+      .get('/ops/reconciliation')
+      .query({ from: 'yesterday' })
+      .set('Cookie', cookie);
+    expect(bad.status).toBe(400);
+  });
 });

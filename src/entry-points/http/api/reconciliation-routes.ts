@@ -7,6 +7,8 @@ import {
   type ReconciliationReport,
 } from '../../../domain/reconciliation/report';
 import { parseTreasuryCsv } from '../../../domain/reconciliation/treasury-csv';
+import { centsToDecimalString } from '../../../domain/codes/money';
+import { html, type Html } from '../console/html';
 import { AppError } from '../../../domain/errors';
 import type { ApiDeps } from './index';
 import { FiscalCodePA, resolveDomain } from './payments-routes';
@@ -192,4 +194,99 @@ export function reconciliationRoutes(deps: ApiDeps): RouteSpec[] {
       },
     }),
   ];
+}
+
+// ------------------------------------------------------------------------------------------------
+// The operator console's page (server-rendered, mounted by ../console/index.ts).
+
+/** What the console page reads from its query string: the last 7 days by default. */
+export function consoleReportQuery(
+  deps: Pick<ApiDeps, 'domains'>,
+  query: Record<string, unknown>,
+  now: Date = new Date(),
+): { domainId: string; from: string; to: string } {
+  const text = (name: string): string | undefined => {
+    const v = query[name];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const to = text('to') ?? italianDate(now);
+  const from = text('from') ?? addDays(to, -6);
+  for (const [name, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (!IsoDate.safeParse(value).success) {
+      throw new AppError('invalid-input', `${name} must be YYYY-MM-DD`);
+    }
+  }
+  const domain = deps.domains.resolve(text('domain'));
+  if (domain === undefined) throw new AppError('domain-unknown', 'name a domain served here');
+  return { domainId: domain.fiscalCode, from, to };
+}
+
+/** The page body: a filter form, one row per day, then the mismatches with what to do. */
+export function reconciliationPageBody(
+  report: ReconciliationReport,
+  q: { domainId: string; from: string; to: string },
+): Html {
+  const euro = (cents: number | undefined): string =>
+    cents === undefined ? '' : centsToDecimalString(cents);
+  const csvHref = `/ops/reconciliation.csv?domain=${q.domainId}&from=${q.from}&to=${q.to}`;
+  const mismatches = report.days.flatMap((d) => d.mismatches);
+  return html`<form method="get" action="/ops/reconciliation">
+      <input name="domain" value="${q.domainId}" size="11" />
+      <input name="from" type="date" value="${q.from}" />
+      <input name="to" type="date" value="${q.to}" />
+      <button type="submit">Show</button>
+      <a href="${csvHref}">Export as CSV</a>
+    </form>
+    <table id="reconciliation-days">
+      <tr>
+        <th>Day</th>
+        <th>Receipts</th>
+        <th>Receipts amount</th>
+        <th>Flows</th>
+        <th>Flows amount</th>
+        <th>Bank transfers</th>
+        <th>Transfers amount</th>
+        <th>Mismatches</th>
+      </tr>
+      ${report.days.map(
+        (d) =>
+          html`<tr>
+            <td>${d.date}</td>
+            <td class="num">${d.receipts.count}</td>
+            <td class="num">${euro(d.receipts.cents)}</td>
+            <td class="num">${d.flows.count}</td>
+            <td class="num">${euro(d.flows.cents)}</td>
+            <td class="num">${d.bankTransfers.count}</td>
+            <td class="num">${euro(d.bankTransfers.cents)}</td>
+            <td class="num">${d.mismatches.length}</td>
+          </tr>`,
+      )}
+    </table>
+    <h2>Mismatches (${mismatches.length})</h2>
+    <table id="reconciliation-mismatches">
+      <tr>
+        <th>Day</th>
+        <th>Kind</th>
+        <th>Ref</th>
+        <th>Amount</th>
+        <th>Expected</th>
+        <th>Detail</th>
+        <th>What to do</th>
+      </tr>
+      ${mismatches.map(
+        (m) =>
+          html`<tr>
+            <td>${m.date}</td>
+            <td><span class="state FAILED">${m.kind}</span></td>
+            <td>${m.ref}</td>
+            <td class="num">${euro(m.amountCents)}</td>
+            <td class="num">${euro(m.expectedCents)}</td>
+            <td>${m.detail}</td>
+            <td>${m.action}</td>
+          </tr>`,
+      )}
+    </table>`;
 }

@@ -23,6 +23,12 @@ import {
 } from '../../../data-access/operations-repository';
 import { listOutboxEvents, redeliverOutboxEvents } from '../../../data-access/outbox-repository';
 import { AppError, toAppError } from '../../../domain/errors';
+import { reportToCsv } from '../../../domain/reconciliation/report';
+import {
+  consoleReportQuery,
+  reconciliationPageBody,
+  reconciliationReport,
+} from '../api/reconciliation-routes';
 import { centsToDecimal, humanAge, prettyXml } from '../../../domain/operations/formats';
 import { REASON_MAX_CHARS, REPLAY_LIMIT_MAX } from '../../../domain/operations/replay';
 import {
@@ -843,6 +849,25 @@ export function mountConsole(app: Express, deps: ApiDeps): void {
       );
     }),
   );
+  router.get(
+    '/reconciliation',
+    wrap(async (req, res) => {
+      const q = consoleReportQuery(deps, req.query);
+      const report = await reconciliationReport(deps, q);
+      render(res, 'Reconciliation', 'reconciliation', reconciliationPageBody(report, q));
+    }),
+  );
+  router.get(
+    '/reconciliation.csv',
+    wrap(async (req, res) => {
+      const q = consoleReportQuery(deps, req.query);
+      const csv = reportToCsv(await reconciliationReport(deps, q));
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('content-disposition', 'attachment; filename="reconciliation.csv"');
+      res.type('text/csv; charset=utf-8').send(csv);
+    }),
+  );
+
   router.get(
     '/audit.csv',
     wrap(async (_req, res) => {
