@@ -105,7 +105,7 @@ export async function startService(
       mountSimulator(app, {
         domains,
         logger,
-        adapterSoapUrl: `${soapUrl.replace(/\/+$/, '')}/pagopa/paForNode`,
+        adapterSoapBaseUrl: soapUrl,
         timeoutMs: config.nodeTimeoutMs,
       });
     });

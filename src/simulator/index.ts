@@ -10,7 +10,8 @@
  * - `GET /sim/receipts/held`, `POST /sim/receipts/{receiptId}/deliver`: receipts held back by a
  *   `never` script, and their late delivery (the node's retry queue).
  * Paying sends paGetPaymentV2 then paSendRTV2 to the adapter's paForNode door; `delivery` scripts
- * the receipt's delivery (see node-to-adapter.ts). State is in memory: it is a simulator.
+ * the receipt's delivery (see node-to-adapter.ts). The RT model (nodoInviaRPT / carts, paid with
+ * paaInviaRT) is in rpt-node.ts. State is in memory: it is a simulator.
  */
 import { randomUUID } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
@@ -28,13 +29,18 @@ import {
   type Step,
 } from './node-to-adapter';
 
+import { mountRptNode, sendRts, type SentRpt } from './rpt-node';
+import { SOAP_SERVICES } from '../entry-points/soap/operations';
+import { WsdlCatalog } from '../adapters/node-client';
+import { WSDL_DIR } from '../entry-points/soap/soap-server';
+
 export { AdapterDoor } from './node-to-adapter';
 
 export interface SimulatorDeps {
   readonly domains: Domains;
   readonly logger: Logger;
-  /** The adapter's paForNode endpoint. */
-  readonly adapterSoapUrl: string;
+  /** The adapter's SOAP base URL (its paForNode and PaPerNodo paths are appended). */
+  readonly adapterSoapBaseUrl: string;
   /** How long a call to the adapter may take (a real node waits a few seconds). */
   readonly timeoutMs: number;
 }
@@ -93,6 +99,8 @@ export interface Session {
   state: SessionState;
   steps: Step[];
   receipts: Receipt[];
+  /** RT model (WISP): the RPTs of the session; paid with paaInviaRT. */
+  readonly rpts?: readonly SentRpt[];
 }
 
 /** What a payment run did: every call to the adapter, and the receipts made. */
@@ -118,19 +126,51 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 export class Simulator {
   readonly sessions = new Map<string, Session>();
   readonly door: AdapterDoor;
+  private readonly base: string;
 
   constructor(private readonly deps: SimulatorDeps) {
+    this.base = deps.adapterSoapBaseUrl.replace(/\/+$/, '');
     this.door = new AdapterDoor({
-      url: deps.adapterSoapUrl,
+      url: this.base + SOAP_SERVICES.paForNode.path,
       domains: deps.domains,
       timeoutMs: deps.timeoutMs,
     });
   }
 
-  openSession(cart: CheckoutCart): Session {
-    const session: Session = { id: randomUUID(), cart, state: 'OPEN', steps: [], receipts: [] };
+  openSession(cart: CheckoutCart, rpts?: readonly SentRpt[]): Session {
+    const session: Session = {
+      id: randomUUID(),
+      cart,
+      state: 'OPEN',
+      steps: [],
+      receipts: [],
+      ...(rpts === undefined ? {} : { rpts }),
+    };
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  /** A WISP session: the page shows each RPT's IUV; the citizen returns to the simulator. */
+  openRptSession(rpts: readonly SentRpt[], self: string): string {
+    const back = (outcome: string) => `${self}/sim/returned?outcome=${outcome}`;
+    const session = this.openSession(
+      {
+        paymentNotices: rpts.map(({ rpt }) => ({
+          noticeNumber: `IUV ${rpt.iuv}`,
+          fiscalCode: rpt.domain.domainId,
+          amount: rpt.totalCents,
+          companyName: rpt.creditor.name.slice(0, 140),
+          description: (rpt.lines[0]?.remittanceInformation ?? rpt.iuv).slice(0, 140),
+        })),
+        returnUrls: {
+          returnOkUrl: back('OK'),
+          returnCancelUrl: back('CANCEL'),
+          returnErrorUrl: back('ERROR'),
+        },
+      },
+      rpts,
+    );
+    return `${self}/checkout/${session.id}?idSession=${session.id}`;
   }
 
   session(id: string): Session {
@@ -184,6 +224,21 @@ export class Simulator {
     const s = this.session(id);
     if (s.state !== 'OPEN') {
       throw new AppError('conflict', `checkout session ${id} is ${s.state}`);
+    }
+    if (s.rpts !== undefined) {
+      const { steps } = await sendRts(
+        { adapterUrl: this.base + SOAP_SERVICES.PaPerNodo.path, timeoutMs: this.deps.timeoutMs },
+        s.rpts,
+      );
+      const ok = steps.every((x) => x.outcome === 'OK');
+      s.state = ok ? 'PAID' : 'FAILED';
+      s.steps.push(...steps);
+      return {
+        outcome: ok ? 'PAID' : 'REFUSED',
+        steps,
+        receipts: [],
+        delivered: Promise.resolve(),
+      };
     }
     const run = await this.pay(
       s.cart.paymentNotices.map((n) => ({
@@ -281,11 +336,16 @@ const selfUrl = (req: Request): string => `${req.protocol}://${req.get('host') ?
 /** Mounts the simulator's routes; answers the {@link Simulator} (tests read its state). */
 export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
   const sim = new Simulator(deps);
+  // The RT-model node (WISP) at the NodoPerPa path of the WSDL the adapter's client reads.
+  mountRptNode(app, {
+    endpointPath: WsdlCatalog.load(WSDL_DIR).operation('nodoPerPa', 'nodoInviaRPT').endpointPath,
+    openSession: (rpts, self) => sim.openRptSession(rpts, self),
+  });
 
   app.get('/', (req: Request, res: Response) => {
     res.json({
       simulator: 'pagoPA node + PSP (pagopa dialect)',
-      adapterSoapUrl: deps.adapterSoapUrl,
+      adapterSoapUrl: deps.adapterSoapBaseUrl,
       endpoints: [
         `POST ${selfUrl(req)}/checkout/ec/v1/carts`,
         `GET  ${selfUrl(req)}/checkout/{session}`,
