@@ -30,6 +30,7 @@ import {
 } from './node-to-adapter';
 
 import { mountRptNode, sendRts, type SentRpt } from './rpt-node';
+import { mountMyPayNode, payMyPaySession, type MyPaySession } from './mypay-node';
 import { SOAP_SERVICES } from '../entry-points/soap/operations';
 import { WsdlCatalog } from '../adapters/node-client';
 import { WSDL_DIR } from '../entry-points/soap/soap-server';
@@ -101,6 +102,8 @@ export interface Session {
   receipts: Receipt[];
   /** RT model (WISP): the RPTs of the session; paid with paaInviaRT. */
   readonly rpts?: readonly SentRpt[];
+  /** MyPay: the dues of the session; paying makes the Pagati that paaSILChiediPagati answers. */
+  readonly mypay?: MyPaySession;
 }
 
 /** What a payment run did: every call to the adapter, and the receipts made. */
@@ -137,14 +140,17 @@ export class Simulator {
     });
   }
 
-  openSession(cart: CheckoutCart, rpts?: readonly SentRpt[]): Session {
+  openSession(
+    cart: CheckoutCart,
+    extra: { id?: string; rpts?: readonly SentRpt[]; mypay?: MyPaySession } = {},
+  ): Session {
     const session: Session = {
       id: randomUUID(),
       cart,
       state: 'OPEN',
       steps: [],
       receipts: [],
-      ...(rpts === undefined ? {} : { rpts }),
+      ...extra,
     };
     this.sessions.set(session.id, session);
     return session;
@@ -168,9 +174,43 @@ export class Simulator {
           returnErrorUrl: back('ERROR'),
         },
       },
-      rpts,
+      { rpts },
     );
     return `${self}/checkout/${session.id}?idSession=${session.id}`;
+  }
+
+  /** A MyPay session; the citizen returns to enteSILInviaRispostaPagamentoUrl with idSession and esito. */
+  openMyPaySession(
+    mypay: MyPaySession,
+    returnUrl: string | undefined,
+    self: string,
+  ): { id: string; url: string } {
+    const id = randomUUID();
+    const back = (esito: string): string => {
+      const url = new URL(returnUrl ?? `${self}/sim/returned`);
+      url.searchParams.set('idSession', id);
+      url.searchParams.set('esito', esito);
+      if (returnUrl === undefined) url.searchParams.set('outcome', esito);
+      return url.toString();
+    };
+    this.openSession(
+      {
+        paymentNotices: mypay.dues.items.map((i) => ({
+          noticeNumber: `IUD ${i.dueId}`,
+          fiscalCode: mypay.ipaCode,
+          amount: i.amountCents,
+          companyName: mypay.ipaCode.slice(0, 140),
+          description: i.remittanceInformation.slice(0, 140),
+        })),
+        returnUrls: {
+          returnOkUrl: back('OK'),
+          returnCancelUrl: back('ANNULLO'),
+          returnErrorUrl: back('KO'),
+        },
+      },
+      { id, mypay },
+    );
+    return { id, url: `${self}/checkout/${id}` };
   }
 
   session(id: string): Session {
@@ -224,6 +264,11 @@ export class Simulator {
     const s = this.session(id);
     if (s.state !== 'OPEN') {
       throw new AppError('conflict', `checkout session ${id} is ${s.state}`);
+    }
+    if (s.mypay !== undefined) {
+      payMyPaySession(s.mypay, s.id, this.deps.domains);
+      s.state = 'PAID';
+      return { outcome: 'PAID', steps: [], receipts: [], delivered: Promise.resolve() };
     }
     if (s.rpts !== undefined) {
       const { steps } = await sendRts(
@@ -336,10 +381,17 @@ const selfUrl = (req: Request): string => `${req.protocol}://${req.get('host') ?
 /** Mounts the simulator's routes; answers the {@link Simulator} (tests read its state). */
 export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
   const sim = new Simulator(deps);
-  // The RT-model node (WISP) at the NodoPerPa path of the WSDL the adapter's client reads.
+  // The RT-model node (WISP) and MyPay, at the paths of the WSDLs the adapter's client reads.
+  const wsdl = WsdlCatalog.load(WSDL_DIR);
   mountRptNode(app, {
-    endpointPath: WsdlCatalog.load(WSDL_DIR).operation('nodoPerPa', 'nodoInviaRPT').endpointPath,
+    endpointPath: wsdl.operation('nodoPerPa', 'nodoInviaRPT').endpointPath,
     openSession: (rpts, self) => sim.openRptSession(rpts, self),
+  });
+  mountMyPayNode(app, {
+    endpointPath: wsdl.operation('mypay', 'paaSILInviaDovuti').endpointPath,
+    domains: deps.domains,
+    openSession: (session, returnUrl, self) => sim.openMyPaySession(session, returnUrl, self),
+    findSession: (id) => sim.sessions.get(id),
   });
 
   app.get('/', (req: Request, res: Response) => {
