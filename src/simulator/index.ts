@@ -1,6 +1,6 @@
 /**
- * The simulator (role `simulator`, and part of `all`): a fake pagoPA node and PSP that speaks the
- * `pagopa` dialect from the other side, with the adapter's own wire code.
+ * The simulator (role `simulator`, and part of `all`): a fake pagoPA node, WISP, MyPay and PSP
+ * that speaks each dialect from the other side, with the adapter's own wire code.
  *
  * - `POST /checkout/ec/v1/carts`: Checkout's cart API; answers 302 to this simulator's page;
  * - `GET /checkout/{session}`: the page where a person picks "pay" or "cancel";
@@ -396,14 +396,18 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
 
   app.get('/', (req: Request, res: Response) => {
     res.json({
-      simulator: 'pagoPA node + PSP (pagopa dialect)',
+      simulator: 'pagoPA node (Checkout, WISP), MyPay and a PSP',
       adapterSoapUrl: deps.adapterSoapBaseUrl,
       endpoints: [
-        `POST ${selfUrl(req)}/checkout/ec/v1/carts`,
+        `POST ${selfUrl(req)}/checkout/ec/v1/carts  (Checkout, pagopa dialect)`,
+        `POST ${selfUrl(req)}${wsdl.operation('nodoPerPa', 'nodoInviaRPT').endpointPath}  (nodoInviaRPT, nodoInviaCarrelloRPT)`,
+        `POST ${selfUrl(req)}${wsdl.operation('mypay', 'paaSILInviaDovuti').endpointPath}  (paaSILInviaDovuti, paaSILChiediPagati)`,
         `GET  ${selfUrl(req)}/checkout/{session}`,
         `POST ${selfUrl(req)}/sim/sessions/{id}/pay | /cancel`,
         `POST ${selfUrl(req)}/sim/psp/pay-notice`,
         `POST ${selfUrl(req)}/sim/portal/spontaneous`,
+        `GET  ${selfUrl(req)}/sim/receipts/held`,
+        `POST ${selfUrl(req)}/sim/receipts/{receiptId}/deliver`,
       ],
       sessions: sim.sessions.size,
     });

@@ -125,6 +125,13 @@ describe('simulator: Checkout carts and the checkout page', () => {
     });
   });
 
+  test('the index names every simulated door, with the paths of the WSDLs the adapter reads', async () => {
+    const index = (await (await fetch(`${sim}/`)).json()) as { endpoints: string[] };
+    expect(index.endpoints.join('\n')).toMatch(/\/checkout\/ec\/v1\/carts/);
+    expect(index.endpoints.some((e) => e.includes('nodoInviaRPT'))).toBe(true);
+    expect(index.endpoints.some((e) => e.includes('paaSILInviaDovuti'))).toBe(true);
+  });
+
   test('unknown sessions and bad scripts are refused', async () => {
     expect((await fetch(`${sim}/checkout/nope`)).status).toBe(404);
     const session = await openCart();
