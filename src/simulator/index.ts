@@ -8,7 +8,9 @@
  * - `POST /sim/psp/pay-notice`: a PSP paying a printed notice (verify → getPayment → sendRT);
  * - `POST /sim/portal/spontaneous`: a regional portal's spontaneous card top-up (demand, then pay);
  * - `GET /sim/receipts/held`, `POST /sim/receipts/{receiptId}/deliver`: receipts held back by a
- *   `never` script, and their late delivery (the node's retry queue).
+ *   `never` script, and their late delivery (the node's retry queue);
+ * - `POST /sim/flows/publish`, and nodeForPa's flow list and flow: the PSP's reporting flows of
+ *   what it collected (reporting-flows.ts).
  * Paying sends paGetPaymentV2 then paSendRTV2 to the adapter's paForNode door; `delivery` scripts
  * the receipt's delivery (see node-to-adapter.ts). The RT model (nodoInviaRPT / carts, paid with
  * paaInviaRT) is in rpt-node.ts. State is in memory: it is a simulator.
@@ -31,6 +33,7 @@ import {
 
 import { mountRptNode, sendRts, type SentRpt } from './rpt-node';
 import { mountMyPayNode, payMyPaySession, type MyPaySession } from './mypay-node';
+import { FlowPublisher, mountReportingNode } from './reporting-flows';
 import { SOAP_SERVICES } from '../entry-points/soap/operations';
 import { WsdlCatalog } from '../adapters/node-client';
 import { WSDL_DIR } from '../entry-points/soap/soap-server';
@@ -129,6 +132,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 export class Simulator {
   readonly sessions = new Map<string, Session>();
   readonly door: AdapterDoor;
+  /** What the PSP collected, for its reporting flows. */
+  readonly flows = new FlowPublisher();
   private readonly base: string;
 
   constructor(private readonly deps: SimulatorDeps) {
@@ -246,6 +251,8 @@ export class Simulator {
         ),
       );
     }
+    // The money is collected: the PSP reports it whatever happens to the receipts' delivery.
+    this.flows.collected(receipts);
     const order = opts.outOfOrder === true ? [...receipts].reverse() : receipts;
     const background: Promise<unknown>[] = [];
     for (const r of order) {
@@ -393,6 +400,11 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
     openSession: (session, returnUrl, self) => sim.openMyPaySession(session, returnUrl, self),
     findSession: (id) => sim.sessions.get(id),
   });
+  mountReportingNode(app, {
+    endpointPath: wsdl.operation('nodeForPa', 'nodoChiediElencoFlussiRendicontazione').endpointPath,
+    domains: deps.domains,
+    publisher: sim.flows,
+  });
 
   app.get('/', (req: Request, res: Response) => {
     res.json({
@@ -402,12 +414,15 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
         `POST ${selfUrl(req)}/checkout/ec/v1/carts  (Checkout, pagopa dialect)`,
         `POST ${selfUrl(req)}${wsdl.operation('nodoPerPa', 'nodoInviaRPT').endpointPath}  (nodoInviaRPT, nodoInviaCarrelloRPT)`,
         `POST ${selfUrl(req)}${wsdl.operation('mypay', 'paaSILInviaDovuti').endpointPath}  (paaSILInviaDovuti, paaSILChiediPagati)`,
+        `POST ${selfUrl(req)}${wsdl.operation('nodeForPa', 'nodoChiediElencoFlussiRendicontazione').endpointPath}  (nodoChiediElencoFlussiRendicontazione, nodoChiediFlussoRendicontazione)`,
         `GET  ${selfUrl(req)}/checkout/{session}`,
         `POST ${selfUrl(req)}/sim/sessions/{id}/pay | /cancel`,
         `POST ${selfUrl(req)}/sim/psp/pay-notice`,
         `POST ${selfUrl(req)}/sim/portal/spontaneous`,
         `GET  ${selfUrl(req)}/sim/receipts/held`,
         `POST ${selfUrl(req)}/sim/receipts/{receiptId}/deliver`,
+        `POST ${selfUrl(req)}/sim/flows/publish  { domain, date? }`,
+        `GET  ${selfUrl(req)}/sim/flows`,
       ],
       sessions: sim.sessions.size,
     });
