@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { QUEUES } from '../../src/adapters/queues';
 import { ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
+import { describeWithChromium, launchChromium } from '../helpers/chromium';
 import { ERP } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { eventually, startTestService, testConfig, REPO_ROOT } from '../helpers/service';
@@ -18,18 +18,10 @@ import { eventually, startTestService, testConfig, REPO_ROOT } from '../helpers/
  * the README's screenshots (docs/checkout-page.png, docs/api-docs.png).
  */
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
 const screenshots = process.env['CONSOLE_SCREENSHOTS'] === '1';
 const QUEUE_PREFIX = `t-checkout-e2e-${process.pid}`;
 
-if (!available) {
-  process.stderr.write(
-    `checkout.chromium.test: SKIPPED, no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)\n`,
-  );
-}
-
-(available ? describe : describe.skip)('demo checkout page in headless Chromium', () => {
+describeWithChromium('demo checkout page in headless Chromium', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let service: Awaited<ReturnType<typeof startTestService>>;
   let browser: Browser;
@@ -63,18 +55,7 @@ if (!available) {
       createLogger('silent'),
     );
     cardCode = codes[0] ?? '';
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
   }, 60_000);
 

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { QUEUES } from '../../src/adapters/queues';
+import { describeWithChromium, launchChromium } from '../helpers/chromium';
 import { createTestDatabase } from '../helpers/db';
 import { startTestService, testConfig, REPO_ROOT } from '../helpers/service';
 import { givenCards, iuvFor, type GivenCard } from '../chaos/world';
@@ -15,19 +15,11 @@ import { balanceOf, givenFailedTopUpReceipt } from '../component/ops.fixtures';
  * With CONSOLE_SCREENSHOTS=1 it also writes the README's screenshots to docs/.
  */
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
 const screenshots = process.env['CONSOLE_SCREENSHOTS'] === '1';
 const QUEUE_PREFIX = `t-console-e2e-${process.pid}`;
 const RUN = (process.pid % 90_000) + 10_000;
 
-if (!available) {
-  process.stderr.write(
-    `console.chromium.test: SKIPPED, no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)\n`,
-  );
-}
-
-(available ? describe : describe.skip)('operations console in headless Chromium', () => {
+describeWithChromium('operations console in headless Chromium', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let service: Awaited<ReturnType<typeof startTestService>>;
   let browser: Browser;
@@ -55,18 +47,7 @@ if (!available) {
       'all',
     );
     base = `http://127.0.0.1:${service.ports.api}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     [card] = (await givenCards(database.db, 1, `ce${RUN}`)) as [GivenCard];
   }, 60_000);
