@@ -12,6 +12,7 @@ import {
   erpFixture,
   fixture,
   givenPosition,
+  roadFine,
   postSoap,
   startNoticeService,
   type NoticeService,
@@ -55,18 +56,6 @@ const faultOf = (res: PaGetPaymentResponse) => {
   if (res.outcome !== 'KO' || res.fault === undefined) throw new Error('expected a KO answer');
   return res.fault;
 };
-
-const roadFine = (daysAgo: number) => ({
-  ...erpFixture('road-fine-with-reduction.json'),
-  paymentOptions: [
-    {
-      amountCents: 4200,
-      dueDate: addDays(today, 60 - daysAgo),
-      validFrom: addDays(today, -daysAgo),
-      amountSchedule: [{ until: addDays(today, 5 - daysAgo), amountCents: 2940 }],
-    },
-  ],
-});
 
 describe('paGetPayment / paGetPaymentV2', () => {
   let svc: NoticeService;

@@ -14,6 +14,7 @@ import {
   erpFixture,
   fixture,
   givenPosition,
+  roadFine,
   postSoap,
   startNoticeService,
   type NoticeService,
@@ -28,18 +29,6 @@ import { ownWsdlSchema, validateSoapBody } from '../helpers/xsd';
 const today = romeDate(new Date());
 const pspWsdl = ownWsdlSchema('PaPerNodoPagamentoPsp.wsdl', PPT_NS);
 const IBAN = 'IT60X0542811101000000123456';
-
-const roadFine = (daysAgo: number) => ({
-  ...erpFixture('road-fine-with-reduction.json'),
-  paymentOptions: [
-    {
-      amountCents: 4200,
-      dueDate: addDays(today, 60 - daysAgo),
-      validFrom: addDays(today, -daysAgo),
-      amountSchedule: [{ until: addDays(today, 5 - daysAgo), amountCents: 2940 }],
-    },
-  ],
-});
 
 describe('paaVerificaRPT / paaAttivaRPT', () => {
   let svc: NoticeService;

@@ -14,6 +14,7 @@ import {
   erpFixture,
   fixture,
   givenPosition,
+  roadFine,
   postSoap,
   startNoticeService,
   type NoticeService,
@@ -46,19 +47,6 @@ function faultOf(res: PaVerifyPaymentNoticeResponse) {
   if (res.outcome !== 'KO' || res.fault === undefined) throw new Error('expected a KO answer');
   return res.fault;
 }
-
-/** A road fine notified `daysAgo` days ago: 29.40 within 5 days, 42.00 after. */
-const roadFine = (daysAgo: number) => ({
-  ...erpFixture('road-fine-with-reduction.json'),
-  paymentOptions: [
-    {
-      amountCents: 4200,
-      dueDate: addDays(today, 60 - daysAgo),
-      validFrom: addDays(today, -daysAgo),
-      amountSchedule: [{ until: addDays(today, 5 - daysAgo), amountCents: 2940 }],
-    },
-  ],
-});
 
 describe('paVerifyPaymentNotice', () => {
   let svc: NoticeService;

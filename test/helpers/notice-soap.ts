@@ -5,6 +5,7 @@ import { ERP } from './api';
 import { createTestDatabase } from './db';
 import { REPO_ROOT, startTestService, testConfig } from './service';
 import type { Db } from '../../src/data-access/db';
+import { addDays, romeDate } from '../../src/domain/positions/dates';
 
 /**
  * The notice doors (verify, get payment, demand, paaVerificaRPT, paaAttivaRPT) as the node uses
@@ -104,4 +105,23 @@ export async function count(db: Db, table: string, where: Record<string, unknown
   const row = (await db(table).where(where).count({ n: '*' }).first()) as
     { n: number | string } | undefined;
   return Number(row?.n ?? 0);
+}
+
+/**
+ * A road fine notified `daysAgo` days ago (Rome calendar): 29.40 within 5 days of notification,
+ * 42.00 after, payable for 60 days.
+ */
+export function roadFine(daysAgo: number): Record<string, unknown> {
+  const today = romeDate(new Date());
+  return {
+    ...erpFixture('road-fine-with-reduction.json'),
+    paymentOptions: [
+      {
+        amountCents: 4200,
+        dueDate: addDays(today, 60 - daysAgo),
+        validFrom: addDays(today, -daysAgo),
+        amountSchedule: [{ until: addDays(today, 5 - daysAgo), amountCents: 2940 }],
+      },
+    ],
+  };
 }
