@@ -12,9 +12,10 @@
  * reconciled to the last. Prints the rates, processing-time percentiles of the last 1,000 jobs,
  * the peak RSS of each worker process, and checks that every receipt was credited exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { QUEUES, reconcileJobId } from '../src/adapters/queues';
@@ -44,6 +45,29 @@ function rssMb(pid: number | undefined): number {
     return Math.round(kb / 1024);
   } catch {
     return 0;
+  }
+}
+
+/** CPU time (user + system) a process has used, in ms; 0 when it cannot be read. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pid of a local server, to charge its CPU to the receipts (undefined when not local). */
+function pidOf(name: string): number | undefined {
+  try {
+    const out = execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim();
+    return out === '' ? undefined : Number(out);
+  } catch {
+    return undefined;
   }
 }
 
@@ -191,6 +215,15 @@ async function main(): Promise<void> {
       children.push(child);
     }
 
+    // CPU charged to the receipts, per process, from the first receipt reconciled to the last.
+    const servers = { mariadb: pidOf('mariadbd'), redis: pidOf('redis-server') };
+    const cpuNow = (): number[] => [
+      ...children.map((c) => cpuMs(c.pid)),
+      cpuMs(servers.mariadb),
+      cpuMs(servers.redis),
+    ];
+    let cpuAtFirst: number[] = [];
+    let doneAtFirst = 0;
     let firstAt: number | undefined;
     let done = 0;
     const peakRss = children.map(() => 0);
@@ -203,12 +236,18 @@ async function main(): Promise<void> {
         n: number | string;
       };
       done = Number(row.n);
-      if (done > 0 && firstAt === undefined) firstAt = Date.now();
+      if (done > 0 && firstAt === undefined) {
+        firstAt = Date.now();
+        cpuAtFirst = cpuNow();
+        doneAtFirst = done;
+      }
       children.forEach((c, i) => (peakRss[i] = Math.max(peakRss[i] ?? 0, rssMb(c.pid))));
       if (done >= count) break;
       await sleep(200);
     }
     const seconds = (Date.now() - (firstAt ?? Date.now())) / 1000;
+    const cpuUsed = cpuNow().map((ms, i) => ms - (cpuAtFirst[i] ?? 0));
+    const charged = Math.max(1, done - doneAtFirst);
 
     const completed = await queue.getCompleted(0, 999);
     const processing = completed
@@ -236,6 +275,12 @@ async function main(): Promise<void> {
       `job processing time (last ${processing.length} jobs): p50=${percentile(processing, 50)} ms p99=${percentile(processing, 99)} ms`,
     );
     say(`worker peak RSS: ${peakRss.map((mb) => `${mb} MB`).join(', ')}`);
+    const perReceipt = (ms: number | undefined): string => `${((ms ?? 0) / charged).toFixed(2)} ms`;
+    say(
+      `CPU per receipt: workers ${children.map((_, i) => perReceipt(cpuUsed[i])).join(' + ')}, ` +
+        `MariaDB ${perReceipt(cpuUsed[children.length])}, Redis ${perReceipt(cpuUsed[children.length + 1])}` +
+        ` (${os.cpus().length} cores)`,
+    );
     const rate = seconds > 0 ? done / seconds : NaN;
     say(
       `reconciled ${done}/${count} receipts in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} receipts/s (${workers} workers x ${concurrency}); baseline ${insertsPerSecond.toFixed(0)} inserts/s; ratio ${(rate / insertsPerSecond).toFixed(2)}`,

@@ -107,10 +107,32 @@ export type PostOptions = {
 
 export type PostResult = { entry: LedgerEntry; created: boolean };
 
-const INSERT_ENTRY =
+export const INSERT_ENTRY =
   'INSERT INTO ledger_entries (card_account_id, amount_cents, kind, idempotency_key, request_hash, ' +
   'reference, description, debt_position_id, payment_option_id, reverses_entry_id, ' +
   'balance_after_cents, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/** The bindings of {@link INSERT_ENTRY}, in its column order. */
+export function insertEntryBindings(
+  entry: NewEntry,
+  balanceAfterCents: number,
+  createdAt: Date,
+): (string | number | Date | null)[] {
+  return [
+    entry.cardAccountId,
+    entry.amountCents,
+    entry.kind,
+    entry.idempotencyKey,
+    entry.requestHash,
+    entry.reference ?? null,
+    entry.description ?? null,
+    entry.debtPositionId ?? null,
+    entry.paymentOptionId ?? null,
+    entry.reversesEntryId ?? null,
+    balanceAfterCents,
+    createdAt,
+  ];
+}
 
 /**
  * Appends one entry and moves the account balance, idempotently.
@@ -164,20 +186,9 @@ export async function postEntry(
   const createdAt = new Date();
   let id: number;
   try {
-    const [header] = (await trx.raw(INSERT_ENTRY, [
-      entry.cardAccountId,
-      entry.amountCents,
-      entry.kind,
-      entry.idempotencyKey,
-      entry.requestHash,
-      entry.reference ?? null,
-      entry.description ?? null,
-      entry.debtPositionId ?? null,
-      entry.paymentOptionId ?? null,
-      entry.reversesEntryId ?? null,
-      next,
-      createdAt,
-    ])) as [{ insertId: number }];
+    const [header] = (await trx.raw(INSERT_ENTRY, insertEntryBindings(entry, next, createdAt))) as [
+      { insertId: number },
+    ];
     id = Number(header.insertId);
   } catch (err) {
     // A resend (committed before or after our snapshot), or a key posted against another

@@ -99,6 +99,21 @@ export async function appendOutboxEvent(
   trx: Knex.Transaction,
   event: NewOutboxEvent,
 ): Promise<{ id: number; eventId: string }> {
+  const insert = outboxInsert(event);
+  const [header] = (await trx.raw(insert.sql, insert.bindings)) as [{ insertId: number }];
+  return { id: Number(header.insertId), eventId: insert.eventId };
+}
+
+/**
+ * The checked INSERT of an outbox event, for callers that send it among other statements
+ * (the reconciler's single write round trip). `payloadSql` wraps the payload's placeholder, e.g.
+ * to set a field from a session variable: `JSON_SET(?, '$.ledgerEntryId', @entry_id)`.
+ * @throws AppError('internal') when the payload carries personal-data keys or is oversized.
+ */
+export function outboxInsert(
+  event: NewOutboxEvent,
+  payloadSql = '?',
+): { sql: string; bindings: (string | null)[]; eventId: string } {
   assertNoPersonalData(event.payload, 'payload');
   const payload = JSON.stringify(event.payload);
   if (Buffer.byteLength(payload) > PAYLOAD_MAX_BYTES) {
@@ -109,11 +124,11 @@ export async function appendOutboxEvent(
   }
   const eventId = randomUUID();
   // Prebuilt SQL: one event per receipt reconciled, on the worker's hot path.
-  const [header] = (await trx.raw(
-    `INSERT INTO ${TABLE} (event_id, type, domain_id, payload) VALUES (?, ?, ?, ?)`,
-    [eventId, event.type, event.domainId ?? null, payload],
-  )) as [{ insertId: number }];
-  return { id: Number(header.insertId), eventId };
+  return {
+    sql: `INSERT INTO ${TABLE} (event_id, type, domain_id, payload) VALUES (?, ?, ?, ${payloadSql})`,
+    bindings: [eventId, event.type, event.domainId ?? null, payload],
+    eventId,
+  };
 }
 
 /**

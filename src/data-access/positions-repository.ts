@@ -23,7 +23,7 @@ import type {
 import { contentHash } from '../shared/hash';
 import { isDuplicateKey, isTransientDbError } from './errors';
 import { allocateIuvBases } from './iuv-sequence-repository';
-import { postEntry, type LockedAccount } from './ledger-repository';
+import { postEntry, type LockedAccount, type NewEntry } from './ledger-repository';
 import { appendOutboxEvent } from './outbox-repository';
 
 /**
@@ -633,25 +633,37 @@ export async function applySettlement(
   }
   const posted = await postEntry(
     trx,
-    {
-      cardAccountId: Number(account.id),
-      amountCents: effect.amountCents,
-      kind: effect.kind,
-      idempotencyKey: effect.idempotencyKey,
-      requestHash: contentHash({
-        ...effect,
-        positionId: position.id,
-        paidOptions: decision.paidOptions,
-      }),
-      reference: payment.reference.slice(0, 140),
-      description: position.description,
-      debtPositionId: position.id,
-      paymentOptionId:
-        decision.paidOptions.length === 1 ? (decision.paidOptions[0]?.optionId ?? null) : null,
-    },
+    settlementEntry(position, decision, payment, Number(account.id)),
     { enforceOverdraft: false, lockedAccount: account },
   );
   return { ledgerEntryId: posted.entry.id };
+}
+
+/** The ledger entry of a settlement that moves money (`decision.ledger` not null). */
+export function settlementEntry(
+  position: { id: number; description: string },
+  decision: Extract<SettlementDecision, { outcome: 'settled' }>,
+  payment: SettlementPayment,
+  cardAccountId: number,
+): NewEntry {
+  const effect = decision.ledger;
+  if (effect === null) throw new AppError('internal', 'this settlement moves no money');
+  return {
+    cardAccountId,
+    amountCents: effect.amountCents,
+    kind: effect.kind,
+    idempotencyKey: effect.idempotencyKey,
+    requestHash: contentHash({
+      ...effect,
+      positionId: position.id,
+      paidOptions: decision.paidOptions,
+    }),
+    reference: payment.reference.slice(0, 140),
+    description: position.description,
+    debtPositionId: position.id,
+    paymentOptionId:
+      decision.paidOptions.length === 1 ? (decision.paidOptions[0]?.optionId ?? null) : null,
+  };
 }
 
 export const OFFLINE_CHANNELS = ['COUNTER', 'POSTAL_SLIP', 'BANK_TRANSFER'] as const;

@@ -1,15 +1,21 @@
 import type { Knex } from 'knex';
+import { AppError } from '../domain/errors';
 import {
   decideReconciliation,
   paidLinesOf,
+  type ReconcileDecision,
   type ReceiptToReconcile,
   type ReconcileFailureCode,
 } from '../domain/receipts/reconcile';
 import type { ReceiptOutcome, ReceiptState } from '../domain/receipts/types';
 import type { Db } from './db';
-import { appendOutboxEvent } from './outbox-repository';
+import { isDuplicateKey } from './errors';
+import { INSERT_ENTRY, insertEntryBindings, type LockedAccount } from './ledger-repository';
+import type { NewOutboxEvent } from '../domain/notifications/events';
+import { appendOutboxEvent, outboxInsert } from './outbox-repository';
 import {
   applySettlement,
+  settlementEntry,
   toOption,
   toSettlementPosition,
   type OptionRow,
@@ -84,58 +90,130 @@ const jsonColumn = (value: unknown): unknown =>
  * The hot statements of a reconciliation are prebuilt SQL rather than query-builder chains: knex
  * compiling ~12 statements per receipt was a sixth of a worker's CPU.
  */
-const SELECT_RECEIPT_FOR_UPDATE =
-  'SELECT id, domain_id, iuv, receipt_key, outcome, amount_cents, paid_at, received_at, parsed, ' +
-  'state, notice_number, debt_position_id, payment_option_id, payment_attempt_id ' +
-  'FROM receipts WHERE id = ? LIMIT 1 FOR UPDATE';
+/*
+ * One locking read for everything a reconciliation may change, in the order every writer takes
+ * them: the receipt by primary key, its debt position by primary key, the position's options by
+ * (debt_position_id, id) as `lockOptionRows` does, and the card account the position credits (the
+ * only account a settlement posts to; offline payments lock position → options → account too).
+ * LEFT JOINs keep the receipt row when the position, its options or its account are missing.
+ * `parsed` is read only for partial payments, the only ones that need the paid lines.
+ */
+const SELECT_FOR_RECONCILE =
+  'SELECT r.id, r.domain_id, r.iuv, r.receipt_key, r.outcome, r.amount_cents, r.paid_at, ' +
+  'r.received_at, r.state, r.notice_number, r.debt_position_id, r.payment_option_id, ' +
+  "r.payment_attempt_id, IF(r.outcome IN ('PARTIAL', 'PARTIAL_TIMED_OUT'), r.parsed, NULL) AS parsed, " +
+  'p.id AS p_id, p.kind AS p_kind, p.status AS p_status, p.card_id AS p_card_id, ' +
+  'p.account AS p_account, p.description AS p_description, p.external_id AS p_external_id, ' +
+  'o.id AS o_id, o.debt_position_id AS o_debt_position_id, o.iuv AS o_iuv, ' +
+  'o.notice_number AS o_notice_number, o.plan AS o_plan, o.installment AS o_installment, ' +
+  'o.amount_cents AS o_amount_cents, o.amount_schedule AS o_amount_schedule, ' +
+  'o.due_date AS o_due_date, o.valid_from AS o_valid_from, o.status AS o_status, ' +
+  'o.paid_amount_cents AS o_paid_amount_cents, o.paid_at AS o_paid_at, ' +
+  'a.id AS a_id, a.balance_cents AS a_balance_cents, a.overdraft_limit_cents AS a_overdraft_limit_cents ' +
+  'FROM receipts r ' +
+  'LEFT JOIN debt_positions p ON p.id = r.debt_position_id ' +
+  'LEFT JOIN payment_options o ON o.debt_position_id = p.id ' +
+  'LEFT JOIN card_accounts a ON a.card_id = p.card_id AND a.account = p.account ' +
+  'WHERE r.id = ? ORDER BY o.id FOR UPDATE';
 
-/** What a reconciliation reads of the position; `o_present` tells a LEFT JOIN miss apart. */
 type PositionFields = Pick<
   PositionRow,
   'id' | 'kind' | 'status' | 'card_id' | 'account' | 'description' | 'external_id'
 >;
-type PositionOptionRow = OptionRow & { [K in keyof PositionFields as `p_${K}`]: PositionFields[K] };
+type Prefixed<T, P extends string> = { [K in keyof T as `${P}${K & string}`]: T[K] | null };
+type ReconcileRow = ReceiptRow &
+  Prefixed<PositionFields, 'p_'> &
+  Prefixed<OptionRow, 'o_'> &
+  Prefixed<LockedAccount, 'a_'>;
 
-/*
- * One locking read for the position and its options, in the order every writer takes them:
- * the position by primary key first, then its options by (debt_position_id, id), as
- * `lockOptionRows` does. A position without options comes back as one row of NULL options.
- */
-const SELECT_POSITION_AND_OPTIONS_FOR_UPDATE =
-  'SELECT p.id AS p_id, p.kind AS p_kind, p.status AS p_status, p.card_id AS p_card_id, ' +
-  'p.account AS p_account, p.description AS p_description, p.external_id AS p_external_id, ' +
-  'o.id, o.debt_position_id, o.iuv, o.notice_number, o.plan, o.installment, o.amount_cents, ' +
-  'o.amount_schedule, o.due_date, o.valid_from, o.status, o.paid_amount_cents, o.paid_at ' +
-  'FROM debt_positions p LEFT JOIN payment_options o ON o.debt_position_id = p.id ' +
-  'WHERE p.id = ? ORDER BY o.id FOR UPDATE';
+type Locked = {
+  receipt: ReceiptRow;
+  position: PositionFields | undefined;
+  optionRows: OptionRow[];
+  account: LockedAccount | undefined;
+};
 
-async function lockPositionAndOptions(
+async function lockForReconcile(
   trx: Knex.Transaction,
-  positionId: number,
-): Promise<{ position: PositionFields; optionRows: OptionRow[] } | undefined> {
-  const [rows] = (await trx.raw(SELECT_POSITION_AND_OPTIONS_FOR_UPDATE, [positionId])) as [
-    PositionOptionRow[],
-  ];
+  receiptId: number,
+): Promise<Locked | undefined> {
+  const [rows] = (await trx.raw(SELECT_FOR_RECONCILE, [receiptId])) as [ReconcileRow[]];
   const first = rows[0];
   if (first === undefined) return undefined;
-  return {
-    position: {
-      id: first.p_id,
-      kind: first.p_kind,
-      status: first.p_status,
-      card_id: first.p_card_id,
-      account: first.p_account,
-      description: first.p_description,
-      external_id: first.p_external_id,
-    },
-    optionRows: rows.filter((r) => r.id !== null),
+  const receipt: ReceiptRow = {
+    id: first.id,
+    domain_id: first.domain_id,
+    iuv: first.iuv,
+    receipt_key: first.receipt_key,
+    outcome: first.outcome,
+    amount_cents: first.amount_cents,
+    paid_at: first.paid_at,
+    received_at: first.received_at,
+    parsed: first.parsed,
+    state: first.state,
+    notice_number: first.notice_number,
+    debt_position_id: first.debt_position_id,
+    payment_option_id: first.payment_option_id,
+    payment_attempt_id: first.payment_attempt_id,
   };
+  const position: PositionFields | undefined =
+    first.p_id === null
+      ? undefined
+      : ({
+          id: first.p_id,
+          kind: first.p_kind,
+          status: first.p_status,
+          card_id: first.p_card_id,
+          account: first.p_account,
+          description: first.p_description,
+          external_id: first.p_external_id,
+        } as PositionFields);
+  const optionRows = rows
+    .filter((r) => r.o_id !== null)
+    .map(
+      (r) =>
+        ({
+          id: r.o_id,
+          debt_position_id: r.o_debt_position_id,
+          iuv: r.o_iuv,
+          notice_number: r.o_notice_number,
+          plan: r.o_plan,
+          installment: r.o_installment,
+          amount_cents: r.o_amount_cents,
+          amount_schedule: r.o_amount_schedule,
+          due_date: r.o_due_date,
+          valid_from: r.o_valid_from,
+          status: r.o_status,
+          paid_amount_cents: r.o_paid_amount_cents,
+          paid_at: r.o_paid_at,
+        }) as OptionRow,
+    );
+  const account: LockedAccount | undefined =
+    first.a_id === null
+      ? undefined
+      : ({
+          id: first.a_id,
+          balance_cents: first.a_balance_cents,
+          overdraft_limit_cents: first.a_overdraft_limit_cents,
+        } as LockedAccount);
+  return { receipt, position, optionRows, account };
 }
+
+/** How the writes of an applied receipt are sent (see {@link reconcileReceipt}). */
+type WriteMode = 'one-block' | 'stepwise';
 
 /**
  * Applies one stored receipt, in one transaction: lock, decide (pure), write the option and
  * position states, the ledger entry, the receipt's new state with its history row, and the
  * outbox event (`payment.reconciled` or `receipt.failed`). Applying it again changes nothing.
+ *
+ * Why the writes of an applied receipt go in one `BEGIN NOT ATOMIC … END` block: on two cores
+ * the reconciler was bound by round trips (each statement a loopback write and a wake-up of
+ * the server), not by the work of each statement; one locking read plus one compound statement
+ * replaces a dozen round trips. The block is not atomic on its own, the transaction around it
+ * is. A ledger key that already exists (it cannot, short of a hand-edited database) aborts the
+ * block; the receipt is then applied again statement by statement, where postEntry answers the
+ * existing entry or refuses a conflicting one.
  * @throws the database's errors (deadlock, lost connection: the job retries) and AppError
  * ('internal' | 'idempotency-conflict') for states that should not exist.
  */
@@ -144,21 +222,32 @@ export async function reconcileReceipt(
   receiptId: number,
   actor: string,
 ): Promise<ReconcileOutcome> {
+  try {
+    return await reconcileOnce(db, receiptId, actor, 'one-block');
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return reconcileOnce(db, receiptId, actor, 'stepwise');
+  }
+}
+
+async function reconcileOnce(
+  db: Db,
+  receiptId: number,
+  actor: string,
+  mode: WriteMode,
+): Promise<ReconcileOutcome> {
   return db.transaction(async (trx) => {
-    const [receipts] = (await trx.raw(SELECT_RECEIPT_FOR_UPDATE, [receiptId])) as [ReceiptRow[]];
-    const receipt = receipts[0];
-    if (receipt === undefined) return { kind: 'skipped', receiptId, state: 'missing' };
+    const locked = await lockForReconcile(trx, receiptId);
+    if (locked === undefined) return { kind: 'skipped', receiptId, state: 'missing' };
+    const { receipt, position, optionRows, account } = locked;
     if (receipt.state !== 'RECEIVED') return { kind: 'skipped', receiptId, state: receipt.state };
     if (receipt.debt_position_id === null) {
       return markFailed(trx, receipt, actor, 'not-found', 'the receipt is linked to no position');
     }
-
     const positionId = Number(receipt.debt_position_id);
-    const locked = await lockPositionAndOptions(trx, positionId);
-    if (locked === undefined) {
+    if (position === undefined) {
       return markFailed(trx, receipt, actor, 'not-found', `debt position ${positionId} is gone`);
     }
-    const { position, optionRows } = locked;
     const outcome = receipt.outcome;
     const partial = outcome === 'PARTIAL' || outcome === 'PARTIAL_TIMED_OUT';
     // Transfers matter only to partial payments: full ones skip the read.
@@ -212,33 +301,15 @@ export async function reconcileReceipt(
         await moveReceipt(trx, receipt, 'RECONCILED', decision.detail, actor, now);
         return { kind: 'no-money', receiptId };
       case 'apply': {
-        const { ledgerEntryId } = await applySettlement(
-          trx,
-          { id: positionId, description: position.description },
-          decision.settlement,
-          decision.payment,
-        );
-        if (decision.partial !== null) {
-          await trx('payment_options')
-            .where({ id: decision.partial.optionId })
-            .update({ paid_amount_cents: decision.partial.paidAmountCents });
-        }
-        // A partial payment closes its attempt too (applySettlement closes those of paid options).
-        if (attemptId !== null && decision.settlement.paidOptions.length === 0) {
-          await trx('payment_attempts')
-            .where({ id: attemptId, status: 'PENDING' })
-            .update({ status: 'PAID', updated_at: now });
-        }
-        await moveReceipt(trx, receipt, 'RECONCILED', null, actor, now);
         const option =
           optionRows.find((o) => o.iuv === receipt.iuv) ??
           optionRows.find((o) => Number(o.id) === Number(receipt.payment_option_id));
-        await appendOutboxEvent(trx, {
-          type: 'payment.reconciled',
+        const event = {
+          type: 'payment.reconciled' as const,
           domainId: receipt.domain_id,
           payload: {
             domainId: receipt.domain_id,
-            channel: 'PAGOPA',
+            channel: 'PAGOPA' as const,
             amountCents: decision.payment.amountCents,
             paidAt: decision.payment.paidAt.toISOString(),
             receiptId,
@@ -251,8 +322,50 @@ export async function reconcileReceipt(
             paymentOptionId: option === undefined ? null : Number(option.id),
             cardId: position.card_id === null ? null : Number(position.card_id),
             account: position.account,
-            ledgerEntryId,
+            ledgerEntryId: null as number | null,
           },
+        };
+        const positionRef = { id: positionId, description: position.description };
+        const closeAttempt = attemptId !== null && decision.settlement.paidOptions.length === 0;
+        if (mode === 'one-block') {
+          const ledgerEntryId = await applyInOneBlock(trx, {
+            receipt,
+            position: positionRef,
+            account,
+            decision,
+            attemptId: closeAttempt ? attemptId : null,
+            event,
+            actor,
+            now,
+          });
+          return {
+            kind: 'reconciled',
+            receiptId,
+            amountCents: decision.payment.amountCents,
+            ledgerEntryId,
+          };
+        }
+        const { ledgerEntryId } = await applySettlement(
+          trx,
+          positionRef,
+          decision.settlement,
+          decision.payment,
+        );
+        if (decision.partial !== null) {
+          await trx('payment_options')
+            .where({ id: decision.partial.optionId })
+            .update({ paid_amount_cents: decision.partial.paidAmountCents });
+        }
+        // A partial payment closes its attempt too (applySettlement closes those of paid options).
+        if (closeAttempt) {
+          await trx('payment_attempts')
+            .where({ id: attemptId, status: 'PENDING' })
+            .update({ status: 'PAID', updated_at: now });
+        }
+        await moveReceipt(trx, receipt, 'RECONCILED', null, actor, now);
+        await appendOutboxEvent(trx, {
+          ...event,
+          payload: { ...event.payload, ledgerEntryId },
         });
         return {
           kind: 'reconciled',
@@ -263,6 +376,108 @@ export async function reconcileReceipt(
       }
     }
   });
+}
+
+type Statement = { sql: string; bindings: readonly unknown[] };
+
+/**
+ * The writes of an applied receipt as one compound statement, the same writes applySettlement,
+ * postEntry, moveReceipt and appendOutboxEvent make one by one (kept in step by sharing their
+ * SQL and builders). Returns the ledger entry id (null when the settlement moves no money).
+ */
+async function applyInOneBlock(
+  trx: Knex.Transaction,
+  input: {
+    receipt: ReceiptRow;
+    position: { id: number; description: string };
+    account: LockedAccount | undefined;
+    decision: Extract<ReconcileDecision, { kind: 'apply' }>;
+    /** The attempt to close when no option is paid in full (a partial payment). */
+    attemptId: number | null;
+    event: NewOutboxEvent;
+    actor: string;
+    now: Date;
+  },
+): Promise<number | null> {
+  const { receipt, position, decision, now } = input;
+  const settlement = decision.settlement;
+  const payment = decision.payment;
+  const statements: Statement[] = [];
+  for (const paid of settlement.paidOptions) {
+    statements.push({
+      sql:
+        "UPDATE payment_options SET status = 'PAID', paid_amount_cents = ?, paid_at = ? " +
+        "WHERE id = ? AND status = 'UNPAID'",
+      bindings: [paid.paidAmountCents, payment.paidAt, paid.optionId],
+    });
+  }
+  statements.push({
+    sql: 'UPDATE debt_positions SET status = ?, updated_at = ? WHERE id = ?',
+    bindings: [settlement.positionStatus, now, position.id],
+  });
+  if (settlement.paidOptions.length > 0) {
+    const ids = settlement.paidOptions.map((p) => p.optionId);
+    statements.push({
+      sql:
+        `UPDATE payment_attempts SET status = 'PAID', updated_at = ? ` +
+        `WHERE payment_option_id IN (${ids.map(() => '?').join(', ')}) AND status = 'PENDING'`,
+      bindings: [now, ...ids],
+    });
+  }
+  let moved = false;
+  if (settlement.ledger !== null) {
+    const account = input.account;
+    if (account === undefined) {
+      throw new AppError(
+        'internal',
+        `card ${settlement.ledger.cardId} has no ${settlement.ledger.account} account`,
+      );
+    }
+    const entry = settlementEntry(position, settlement, payment, Number(account.id));
+    if (!Number.isSafeInteger(entry.amountCents)) {
+      throw new AppError('amount-invalid', `amount ${entry.amountCents} is not integer cents`);
+    }
+    const next = Number(account.balance_cents) + entry.amountCents;
+    statements.push(
+      { sql: INSERT_ENTRY, bindings: insertEntryBindings(entry, next, new Date()) },
+      { sql: 'SET @entry_id = LAST_INSERT_ID()', bindings: [] },
+      {
+        sql: 'UPDATE card_accounts SET balance_cents = ?, updated_at = NOW(3) WHERE id = ?',
+        bindings: [next, entry.cardAccountId],
+      },
+    );
+    moved = true;
+  }
+  if (decision.partial !== null) {
+    statements.push({
+      sql: 'UPDATE payment_options SET paid_amount_cents = ? WHERE id = ?',
+      bindings: [decision.partial.paidAmountCents, decision.partial.optionId],
+    });
+  }
+  if (input.attemptId !== null) {
+    statements.push({
+      sql: "UPDATE payment_attempts SET status = 'PAID', updated_at = ? WHERE id = ? AND status = 'PENDING'",
+      bindings: [now, input.attemptId],
+    });
+  }
+  statements.push(...moveReceiptStatements(receipt, 'RECONCILED', null, input.actor, now));
+  const outbox = outboxInsert(
+    input.event,
+    moved ? "JSON_SET(?, '$.ledgerEntryId', @entry_id)" : '?',
+  );
+  statements.push({ sql: outbox.sql, bindings: outbox.bindings });
+  statements.push({
+    sql: `SELECT ${moved ? '@entry_id' : 'NULL'} AS ledger_entry_id`,
+    bindings: [],
+  });
+
+  const [results] = (await trx.raw(
+    `BEGIN NOT ATOMIC ${statements.map((s) => s.sql).join('; ')}; END`,
+    statements.flatMap((s) => s.bindings) as Knex.RawBinding[],
+  )) as [unknown[]];
+  const rows = results[0] as { ledger_entry_id: number | string | null }[] | undefined;
+  const id = rows?.[0]?.ledger_entry_id ?? null;
+  return id === null ? null : Number(id);
 }
 
 /**
@@ -330,6 +545,32 @@ async function markFailed(
   };
 }
 
+function moveReceiptStatements(
+  receipt: ReceiptRow,
+  to: 'RECONCILED' | 'FAILED',
+  reason: string | null,
+  actor: string,
+  now: Date,
+): Statement[] {
+  return [
+    to === 'RECONCILED'
+      ? {
+          sql: 'UPDATE receipts SET state = ?, state_reason = ?, updated_at = ?, reconciled_at = ? WHERE id = ?',
+          bindings: [to, reason, now, now, receipt.id],
+        }
+      : {
+          sql: 'UPDATE receipts SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?',
+          bindings: [to, reason, now, receipt.id],
+        },
+    {
+      sql:
+        'INSERT INTO receipt_state_changes (receipt_id, from_state, to_state, reason, actor) ' +
+        'VALUES (?, ?, ?, ?, ?)',
+      bindings: [receipt.id, receipt.state, to, reason, actor],
+    },
+  ];
+}
+
 async function moveReceipt(
   trx: Knex.Transaction,
   receipt: ReceiptRow,
@@ -338,17 +579,9 @@ async function moveReceipt(
   actor: string,
   now: Date,
 ): Promise<void> {
-  await trx.raw(
-    to === 'RECONCILED'
-      ? 'UPDATE receipts SET state = ?, state_reason = ?, updated_at = ?, reconciled_at = ? WHERE id = ?'
-      : 'UPDATE receipts SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?',
-    to === 'RECONCILED' ? [to, reason, now, now, receipt.id] : [to, reason, now, receipt.id],
-  );
-  await trx.raw(
-    'INSERT INTO receipt_state_changes (receipt_id, from_state, to_state, reason, actor) ' +
-      'VALUES (?, ?, ?, ?, ?)',
-    [receipt.id, receipt.state, to, reason, actor],
-  );
+  for (const s of moveReceiptStatements(receipt, to, reason, actor, now)) {
+    await trx.raw(s.sql, s.bindings as Knex.RawBinding[]);
+  }
 }
 
 /** A receipt the sweeper enqueues again: its id and business key (for the job id). */

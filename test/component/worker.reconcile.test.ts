@@ -1,3 +1,4 @@
+import { RECONCILE_JOB_NAME } from '../../src/entry-points/soap/handlers/pa-send-rt';
 import { receiptHistory } from '../../src/data-access/receipts-repository';
 import { Queue } from 'bullmq';
 import { QUEUES, reconcileJobId } from '../../src/adapters/queues';
@@ -306,6 +307,57 @@ describe('reconciliation worker', () => {
     const receipt = await receiptOf(database.db, iuv);
     expect(receipt).toMatchObject({ state: 'FAILED' });
     expect(receipt?.state_reason).toMatch(/^position-cancelled: /);
+  });
+
+  test('a receipt whose ledger entry already exists is applied step by step and credits nothing twice', async () => {
+    const iuv = nextIuv();
+    await givenPositions(database.db, [
+      { kind: 'TOP_UP', iuv, transfersCents: [1300], cardId: card.cardId, account: 'CANTEEN' },
+    ]);
+    const res = await postSoap(
+      paForNode,
+      paSendRtXml({ iuv, receiptId: `r-${iuv}`, transfersCents: [1300] }),
+    );
+    expect(res.ok).toBe(true);
+    expect(await settled(database.db, iuv)).toBe(true);
+    const after = await balance(database.db, card.accounts.CANTEEN);
+    const receipt = (await receiptOf(database.db, iuv))!;
+    const first = (await database
+      .db('ledger_entries')
+      .where({
+        debt_position_id: (
+          (await database.db('receipts').where({ id: receipt.id }).first('debt_position_id')) as {
+            debt_position_id: number;
+          }
+        ).debt_position_id,
+      })
+      .select('id')) as { id: number }[];
+    expect(first).toHaveLength(1);
+
+    // A hand-edited database: the receipt and its position put back as if never applied, while
+    // the ledger keeps its entry. The one-block write hits the ledger's unique key, and the
+    // step-by-step path answers the existing entry instead of posting a second one.
+    await database.db.transaction(async (trx) => {
+      const { debt_position_id: positionId } = (await trx('receipts')
+        .where({ id: receipt.id })
+        .first('debt_position_id')) as { debt_position_id: number };
+      await trx('receipts').where({ id: receipt.id }).update({ state: 'RECEIVED' });
+      await trx('debt_positions').where({ id: positionId }).update({ status: 'OPEN' });
+      await trx('payment_options')
+        .where({ debt_position_id: positionId })
+        .update({ status: 'UNPAID', paid_amount_cents: 0, paid_at: null });
+    });
+    await queue.add(
+      RECONCILE_JOB_NAME,
+      { receiptId: receipt.id },
+      { jobId: `replay-${receipt.id}`, attempts: 1 },
+    );
+
+    expect(await settled(database.db, iuv)).toBe(true);
+    expect((await receiptOf(database.db, iuv))?.state).toBe('RECONCILED');
+    expect(await balance(database.db, card.accounts.CANTEEN)).toBe(after);
+    const events = await eventsFor(database.db, receipt.id, 'payment.reconciled');
+    expect(events.map((e) => e['ledgerEntryId'])).toEqual([first[0]?.id, first[0]?.id]);
   });
 
   test('every balance still equals the sum of its entries', async () => {
