@@ -11,7 +11,7 @@ import type { ReceiptOutcome, ReceiptState } from '../domain/receipts/types';
 import type { Db } from './db';
 import { isDuplicateKey } from './errors';
 import { INSERT_ENTRY, insertEntryBindings, type LockedAccount } from './ledger-repository';
-import type { NewOutboxEvent } from '../domain/notifications/events';
+import type { NewOutboxEvent, PaymentReconciledPayload } from '../domain/notifications/events';
 import { appendOutboxEvent, outboxInsert } from './outbox-repository';
 import {
   applySettlement,
@@ -138,6 +138,10 @@ async function lockForReconcile(
   receiptId: number,
 ): Promise<Locked | undefined> {
   const [rows] = (await trx.raw(SELECT_FOR_RECONCILE, [receiptId])) as [ReconcileRow[]];
+  return lockedOf(rows);
+}
+
+function lockedOf(rows: ReconcileRow[]): Locked | undefined {
   const first = rows[0];
   if (first === undefined) return undefined;
   const receipt: ReceiptRow = {
@@ -199,21 +203,20 @@ async function lockForReconcile(
   return { receipt, position, optionRows, account };
 }
 
-/** How the writes of an applied receipt are sent (see {@link reconcileReceipt}). */
-type WriteMode = 'one-block' | 'stepwise';
-
 /**
  * Applies one stored receipt, in one transaction: lock, decide (pure), write the option and
  * position states, the ledger entry, the receipt's new state with its history row, and the
  * outbox event (`payment.reconciled` or `receipt.failed`). Applying it again changes nothing.
  *
- * Why the writes of an applied receipt go in one `BEGIN NOT ATOMIC … END` block: on two cores
- * the reconciler was bound by round trips (each statement a loopback write and a wake-up of
- * the server), not by the work of each statement; one locking read plus one compound statement
- * replaces a dozen round trips. The block is not atomic on its own, the transaction around it
- * is. A ledger key that already exists (it cannot, short of a hand-edited database) aborts the
- * block; the receipt is then applied again statement by statement, where postEntry answers the
- * existing entry or refuses a conflicting one.
+ * Two paths, one outcome. On two cores the reconciler was bound by round trips (each statement
+ * a loopback write and a wake-up of the server), not by the work of each statement, so the
+ * common case (a RECEIVED receipt paying its position in full) runs in two: one compound
+ * statement opens the transaction and takes every lock, one writes everything and commits
+ * ({@link reconcileInTwoRoundTrips}). Anything else (a failure, no money, a partial payment,
+ * a receipt already applied) rolls that back and runs statement by statement in a knex
+ * transaction ({@link reconcileStepwise}), which re-reads everything under the same locks.
+ * A ledger key that already exists (it cannot, short of a hand-edited database) aborts the
+ * compound write; the stepwise path then answers the existing entry or refuses a conflicting one.
  * @throws the database's errors (deadlock, lost connection: the job retries) and AppError
  * ('internal' | 'idempotency-conflict') for states that should not exist.
  */
@@ -223,23 +226,151 @@ export async function reconcileReceipt(
   actor: string,
 ): Promise<ReconcileOutcome> {
   try {
-    return await reconcileOnce(db, receiptId, actor, 'one-block');
+    const done = await reconcileInTwoRoundTrips(db, receiptId, actor);
+    if (done !== undefined) return done;
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
-    return reconcileOnce(db, receiptId, actor, 'stepwise');
   }
+  return reconcileStepwise(db, receiptId, actor);
 }
 
-async function reconcileOnce(
+/** mysql2's connection, as far as this module uses it. */
+type PooledConnection = { readonly _fatalError?: unknown; destroy(): void };
+/** knex's client: its pool lends a connection that queries then name with `.connection()`. */
+type PoolClient = {
+  acquireConnection(): Promise<PooledConnection>;
+  releaseConnection(connection: PooledConnection): Promise<unknown>;
+};
+
+/**
+ * The common case in two round trips on a pooled connection, or undefined (rolled back, nothing
+ * written) when the receipt needs the stepwise path.
+ */
+async function reconcileInTwoRoundTrips(
   db: Db,
   receiptId: number,
   actor: string,
-  mode: WriteMode,
+): Promise<ReconcileOutcome | undefined> {
+  const pool = db.client as PoolClient;
+  const conn = await pool.acquireConnection();
+  let open = false;
+  try {
+    open = true;
+    const [sets] = (await db
+      .raw(`BEGIN NOT ATOMIC START TRANSACTION; ${SELECT_FOR_RECONCILE}; END`, [receiptId])
+      .connection(conn)) as [[ReconcileRow[]]];
+    const locked = lockedOf(sets[0]);
+    if (locked === undefined) return undefined;
+    const { receipt, position, optionRows, account } = locked;
+    if (
+      receipt.state !== 'RECEIVED' ||
+      receipt.debt_position_id === null ||
+      position === undefined ||
+      receipt.outcome !== 'PAID'
+    ) {
+      return undefined;
+    }
+    const decision = decideReconciliation(
+      factsOf(receipt),
+      toSettlementPosition(position, optionRows),
+      optionRows.map((row) => ({ ...toOption(row, []), transferAmountsCents: [] })),
+    );
+    // Full payments only: a partial one keeps its attempt and option open (stepwise path).
+    if (decision.kind !== 'apply' || decision.partial !== null) return undefined;
+    if (decision.settlement.paidOptions.length === 0) return undefined;
+    const now = new Date();
+    const ledgerEntryId = await applyInOneBlock(
+      (sql, bindings) => db.raw(sql, bindings).connection(conn),
+      {
+        receipt,
+        position: { id: Number(position.id), description: position.description },
+        account,
+        decision,
+        event: reconciledEvent(receipt, position, optionRows, decision, receiptId),
+        actor,
+        now,
+        commit: true,
+      },
+    );
+    open = false;
+    return {
+      kind: 'reconciled',
+      receiptId,
+      amountCents: decision.payment.amountCents,
+      ledgerEntryId,
+    };
+  } finally {
+    // A failed statement leaves the transaction open (a deadlock has already rolled it back):
+    // roll back before the connection goes back to the pool. A connection that cannot is
+    // marked broken by mysql2 and the pool discards it instead of lending it again.
+    if (open && (conn._fatalError === undefined || conn._fatalError === null)) {
+      await db
+        .raw('ROLLBACK')
+        .connection(conn)
+        // A connection whose transaction state is unknown must never be lent again.
+        .catch(() => conn.destroy());
+    }
+    await pool.releaseConnection(conn);
+  }
+}
+
+function factsOf(receipt: ReceiptRow): ReceiptToReconcile {
+  const partial = receipt.outcome === 'PARTIAL' || receipt.outcome === 'PARTIAL_TIMED_OUT';
+  return {
+    domainId: receipt.domain_id,
+    iuv: receipt.iuv,
+    receiptKey: receipt.receipt_key,
+    outcome: receipt.outcome,
+    amountCents: Number(receipt.amount_cents),
+    paidAt: receipt.paid_at ?? receipt.received_at,
+    paidLinesCents: partial ? paidLinesOf(jsonColumn(receipt.parsed)) : undefined,
+  };
+}
+
+/** The `payment.reconciled` event of an applied receipt; ledgerEntryId is filled in on write. */
+function reconciledEvent(
+  receipt: ReceiptRow,
+  position: PositionFields,
+  optionRows: OptionRow[],
+  decision: Extract<ReconcileDecision, { kind: 'apply' }>,
+  receiptId: number,
+): { type: 'payment.reconciled'; domainId: string; payload: PaymentReconciledPayload } {
+  const option =
+    optionRows.find((o) => o.iuv === receipt.iuv) ??
+    optionRows.find((o) => Number(o.id) === Number(receipt.payment_option_id));
+  return {
+    type: 'payment.reconciled' as const,
+    domainId: receipt.domain_id,
+    payload: {
+      domainId: receipt.domain_id,
+      channel: 'PAGOPA' as const,
+      amountCents: decision.payment.amountCents,
+      paidAt: decision.payment.paidAt.toISOString(),
+      receiptId,
+      offlinePaymentId: null,
+      iuv: receipt.iuv,
+      noticeNumber: option?.notice_number ?? receipt.notice_number,
+      receiptKey: receipt.receipt_key,
+      debtPositionId: Number(position.id),
+      positionExternalId: position.external_id,
+      paymentOptionId: option === undefined ? null : Number(option.id),
+      cardId: position.card_id === null ? null : Number(position.card_id),
+      account: position.account,
+      ledgerEntryId: null,
+    },
+  };
+}
+
+/** Every case, statement by statement, in a knex transaction. */
+async function reconcileStepwise(
+  db: Db,
+  receiptId: number,
+  actor: string,
 ): Promise<ReconcileOutcome> {
   return db.transaction(async (trx) => {
     const locked = await lockForReconcile(trx, receiptId);
     if (locked === undefined) return { kind: 'skipped', receiptId, state: 'missing' };
-    const { receipt, position, optionRows, account } = locked;
+    const { receipt, position, optionRows } = locked;
     if (receipt.state !== 'RECEIVED') return { kind: 'skipped', receiptId, state: receipt.state };
     if (receipt.debt_position_id === null) {
       return markFailed(trx, receipt, actor, 'not-found', 'the receipt is linked to no position');
@@ -263,17 +394,8 @@ async function reconcileOnce(
         : []
     ) as TransferAmountRow[];
 
-    const facts: ReceiptToReconcile = {
-      domainId: receipt.domain_id,
-      iuv: receipt.iuv,
-      receiptKey: receipt.receipt_key,
-      outcome,
-      amountCents: Number(receipt.amount_cents),
-      paidAt: receipt.paid_at ?? receipt.received_at,
-      paidLinesCents: partial ? paidLinesOf(jsonColumn(receipt.parsed)) : undefined,
-    };
     const decision = decideReconciliation(
-      facts,
+      factsOf(receipt),
       toSettlementPosition(position, optionRows),
       optionRows.map((row) => {
         const option = toOption(row, []);
@@ -301,50 +423,9 @@ async function reconcileOnce(
         await moveReceipt(trx, receipt, 'RECONCILED', decision.detail, actor, now);
         return { kind: 'no-money', receiptId };
       case 'apply': {
-        const option =
-          optionRows.find((o) => o.iuv === receipt.iuv) ??
-          optionRows.find((o) => Number(o.id) === Number(receipt.payment_option_id));
-        const event = {
-          type: 'payment.reconciled' as const,
-          domainId: receipt.domain_id,
-          payload: {
-            domainId: receipt.domain_id,
-            channel: 'PAGOPA' as const,
-            amountCents: decision.payment.amountCents,
-            paidAt: decision.payment.paidAt.toISOString(),
-            receiptId,
-            offlinePaymentId: null,
-            iuv: receipt.iuv,
-            noticeNumber: option?.notice_number ?? receipt.notice_number,
-            receiptKey: receipt.receipt_key,
-            debtPositionId: positionId,
-            positionExternalId: position.external_id,
-            paymentOptionId: option === undefined ? null : Number(option.id),
-            cardId: position.card_id === null ? null : Number(position.card_id),
-            account: position.account,
-            ledgerEntryId: null as number | null,
-          },
-        };
+        const event = reconciledEvent(receipt, position, optionRows, decision, receiptId);
         const positionRef = { id: positionId, description: position.description };
         const closeAttempt = attemptId !== null && decision.settlement.paidOptions.length === 0;
-        if (mode === 'one-block') {
-          const ledgerEntryId = await applyInOneBlock(trx, {
-            receipt,
-            position: positionRef,
-            account,
-            decision,
-            attemptId: closeAttempt ? attemptId : null,
-            event,
-            actor,
-            now,
-          });
-          return {
-            kind: 'reconciled',
-            receiptId,
-            amountCents: decision.payment.amountCents,
-            ledgerEntryId,
-          };
-        }
         const { ledgerEntryId } = await applySettlement(
           trx,
           positionRef,
@@ -381,22 +462,22 @@ async function reconcileOnce(
 type Statement = { sql: string; bindings: readonly unknown[] };
 
 /**
- * The writes of an applied receipt as one compound statement, the same writes applySettlement,
+ * The writes of a receipt paying options in full as one compound statement, the same writes applySettlement,
  * postEntry, moveReceipt and appendOutboxEvent make one by one (kept in step by sharing their
  * SQL and builders). Returns the ledger entry id (null when the settlement moves no money).
  */
 async function applyInOneBlock(
-  trx: Knex.Transaction,
+  run: (sql: string, bindings: Knex.RawBinding[]) => Promise<unknown>,
   input: {
     receipt: ReceiptRow;
     position: { id: number; description: string };
     account: LockedAccount | undefined;
     decision: Extract<ReconcileDecision, { kind: 'apply' }>;
-    /** The attempt to close when no option is paid in full (a partial payment). */
-    attemptId: number | null;
     event: NewOutboxEvent;
     actor: string;
     now: Date;
+    /** End the block with COMMIT (the caller opened the transaction itself). */
+    commit: boolean;
   },
 ): Promise<number | null> {
   const { receipt, position, decision, now } = input;
@@ -448,30 +529,19 @@ async function applyInOneBlock(
     );
     moved = true;
   }
-  if (decision.partial !== null) {
-    statements.push({
-      sql: 'UPDATE payment_options SET paid_amount_cents = ? WHERE id = ?',
-      bindings: [decision.partial.paidAmountCents, decision.partial.optionId],
-    });
-  }
-  if (input.attemptId !== null) {
-    statements.push({
-      sql: "UPDATE payment_attempts SET status = 'PAID', updated_at = ? WHERE id = ? AND status = 'PENDING'",
-      bindings: [now, input.attemptId],
-    });
-  }
   statements.push(...moveReceiptStatements(receipt, 'RECONCILED', null, input.actor, now));
   const outbox = outboxInsert(
     input.event,
     moved ? "JSON_SET(?, '$.ledgerEntryId', @entry_id)" : '?',
   );
   statements.push({ sql: outbox.sql, bindings: outbox.bindings });
+  if (input.commit) statements.push({ sql: 'COMMIT', bindings: [] });
   statements.push({
     sql: `SELECT ${moved ? '@entry_id' : 'NULL'} AS ledger_entry_id`,
     bindings: [],
   });
 
-  const [results] = (await trx.raw(
+  const [results] = (await run(
     `BEGIN NOT ATOMIC ${statements.map((s) => s.sql).join('; ')}; END`,
     statements.flatMap((s) => s.bindings) as Knex.RawBinding[],
   )) as [unknown[]];
