@@ -141,15 +141,45 @@ async function insertDocuments(
 export async function listSentRequests(
   db: Knex,
   paymentId: string,
-): Promise<{ kind: string; iuv: string | null; ccp: string | null; document: string }[]> {
-  return (await db('sent_payment_requests as s')
+): Promise<
+  {
+    kind: 'RPT' | 'DOVUTI';
+    iuv: string | null;
+    ccp: string | null;
+    cartId: string | null;
+    sessionId: string | null;
+    sentAt: Date;
+    document: string;
+  }[]
+> {
+  const rows = (await db('sent_payment_requests as s')
     .join('payment_attempts as a', 'a.id', 's.payment_attempt_id')
     .where('a.payment_id', paymentId)
     .orderBy('s.id')
-    .select('s.kind', 's.iuv', 's.ccp', 's.document')) as {
-    kind: string;
+    .select(
+      's.kind',
+      's.iuv',
+      's.ccp',
+      's.cart_id',
+      's.session_id',
+      's.sent_at',
+      's.document',
+    )) as {
+    kind: 'RPT' | 'DOVUTI';
     iuv: string | null;
     ccp: string | null;
+    cart_id: string | null;
+    session_id: string | null;
+    sent_at: Date;
     document: string;
   }[];
+  return rows.map((r) => ({
+    kind: r.kind,
+    iuv: r.iuv,
+    ccp: r.ccp,
+    cartId: r.cart_id,
+    sessionId: r.session_id,
+    sentAt: r.sent_at,
+    document: r.document,
+  }));
 }

@@ -8,7 +8,7 @@ import { addDays, romeDate } from '../../src/domain/positions/dates';
 import { DEMO_RPT_CARD, ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
-import { ERP } from '../helpers/api';
+import { ERP, OPERATOR } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { eventually, startTestService, testConfig } from '../helpers/service';
 
@@ -86,19 +86,25 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
       session_id: string | null;
       checkout_url: string | null;
     };
-  const sentRpts = async (paymentId: string) =>
-    (await database
-      .db('sent_payment_requests as s')
-      .join('payment_attempts as a', 'a.id', 's.payment_attempt_id')
-      .where('a.payment_id', paymentId)
-      .select('s.kind', 's.iuv', 's.ccp', 's.cart_id', 's.document')) as {
+  /** What operators see was sent for a payment (the ops API). */
+  const sentRpts = async (paymentId: string) => {
+    const res = await call(
+      api,
+      'GET',
+      `/ops/v1/payments/${paymentId}/sent-requests`,
+      undefined,
+      OPERATOR,
+    );
+    expect(res.status).toBe(200);
+    return res.body['items'] as {
       kind: string;
       iuv: string;
       ccp: string;
-      cart_id: string | null;
+      cartId: string | null;
+      sessionId: string | null;
       document: string;
     }[];
-
+  };
   const topUp = (account: string, amountCents: number, key = `rpt-${RUN}-${Math.random()}`) =>
     erp(
       'POST',
@@ -321,7 +327,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
     const ccps = await Promise.all(payments.map(async (p) => (await attempt(p.paymentId)).ccp));
     expect(new Set(ccps).size).toBe(2);
     const cartIds = await Promise.all(
-      payments.map(async (p) => (await sentRpts(p.paymentId))[0]?.cart_id),
+      payments.map(async (p) => (await sentRpts(p.paymentId))[0]?.cartId),
     );
     expect(cartIds).toEqual([started.body['cartId'], started.body['cartId']]);
 

@@ -17,7 +17,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('domain_id', 11).notNullable();
     t.string('iuv', 35).nullable();
     t.string('ccp', 35).nullable();
-    /** identificativoCarrello of nodoInviaCarrelloRPT, or our cart id. */
+    /** Our cart id (POST …/checkout); nodoInviaCarrelloRPT sent it without dashes. */
     t.string('cart_id', 36).nullable();
     t.string('session_id', 100).nullable();
     t.specificType('document', 'MEDIUMTEXT').notNullable();

@@ -16,6 +16,7 @@ import {
 } from '../../../adapters/online-payments';
 import {
   insertStartedAttempts,
+  listSentRequests,
   recordStartedTopUp,
 } from '../../../data-access/online-payments-repository';
 import { findPayment } from '../../../data-access/payments-repository';
@@ -324,6 +325,62 @@ export function checkoutRoutes(
             };
           },
         );
+      },
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------- GET /ops/…/sent-requests
+
+const SentRequestOut = z.object({
+  kind: z.enum(['RPT', 'DOVUTI']),
+  iuv: z.string().nullable(),
+  ccp: z.string().nullable(),
+  cartId: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  sentAt: z.string(),
+  document: z.string().describe('The RPT or Dovuti XML exactly as sent'),
+});
+
+/** What was sent upstream to start a payment (RPTs, MyPay dues), for operators. */
+export function sentRequestsRoutes(deps: ApiDeps): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/ops/v1/payments/:paymentId/sent-requests',
+      operationId: 'opsListSentRequests',
+      summary:
+        'The documents sent upstream to start a payment (each RPT with its CCP, or the MyPay Dovuti), oldest first',
+      tags: ['ops'],
+      roles: ['operator'],
+      params: z.strictObject({ paymentId: z.uuid() }),
+      responses: {
+        200: {
+          description: 'The documents (none for a Checkout cart or a notice paid at a PSP)',
+          schema: z.object({ items: z.array(SentRequestOut) }),
+        },
+        403: { description: 'Not an operator key', schema: ProblemSchema },
+        404: { description: 'No such payment', schema: ProblemSchema },
+      },
+      handler: async ({ params }) => {
+        if ((await findPayment(deps.db, params.paymentId)) === undefined) {
+          throw new AppError('not-found', `no payment ${params.paymentId}`);
+        }
+        const items = await listSentRequests(deps.db, params.paymentId);
+        return {
+          status: 200,
+          body: {
+            items: items.map((r) => ({
+              kind: r.kind,
+              iuv: r.iuv,
+              ccp: r.ccp,
+              cartId: r.cartId,
+              sessionId: r.sessionId,
+              sentAt: r.sentAt.toISOString(),
+              document: r.document,
+            })),
+          },
+        };
       },
     }),
   ];

@@ -13,7 +13,7 @@ import { receiptsRoutes } from './receipts-routes';
 import { systemRoutes } from './system-routes';
 import { cardsRoutes } from './cards-routes';
 import { positionsRoutes } from './positions-routes';
-import { checkoutRoutes, OnlinePaymentStarters } from './checkout-routes';
+import { checkoutRoutes, OnlinePaymentStarters, sentRequestsRoutes } from './checkout-routes';
 import { billingRoutes } from './billing-routes';
 import { opsRoutes } from './ops-routes';
 import { reconciliationRoutes } from './reconciliation-routes';
@@ -45,6 +45,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...cardsRoutes(deps),
     ...positionsRoutes(deps, starters),
     ...checkoutRoutes(deps, starters),
+    ...sentRequestsRoutes(deps),
     ...noticeRoutes(deps),
     ...billingRoutes(deps),
     ...receiptsRoutes(deps),
