@@ -236,6 +236,12 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
     expect(replay.body).toEqual(started.body);
     expect(await sentRpts(paymentId)).toHaveLength(1);
 
+    // The outbound call is counted on the API's own /metrics.
+    const metrics = await (await fetch(`${api}/metrics`)).text();
+    expect(metrics).toMatch(
+      /node_client_requests_total\{[^}]*dialect="rpt"[^}]*operation="nodoInviaRPT"[^}]*\} 1/,
+    );
+
     const paid = await pay(session);
     expect(paid.status).toBe(200);
     expect(stepsOf(paid)).toEqual(['paaInviaRT:OK']);
