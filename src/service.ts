@@ -239,7 +239,8 @@ export async function startService(
     }
     if (has(role, 'worker')) {
       // After the simulator: in the demo the node it asks is the embedded one. Registered after
-      // the servers, so it stops first; its stop waits for a run in progress.
+      // the SOAP and simulator servers, so it stops before them; its stop waits for a run in
+      // progress.
       lifecycle.add(
         'receipt-recovery',
         startRecoveryScheduler({
