@@ -45,7 +45,9 @@ import { defineRoute, ProblemSchema, type RouteSpec } from './route';
  *   `checkoutUrl` (a warning is logged); repeating the request with the same Idempotency-Key
  *   tries again (an RPT with a new CCP);
  * - POST …/checkout needs an Idempotency-Key: the upstream call runs inside the idempotent
- *   transaction, so a retried request gets the first cart back instead of opening a second one;
+ *   transaction, so a retried request gets the first cart back instead of opening a second one.
+ *   Two requests with the same key at the same instant may each reach the upstream; the loser's
+ *   attempts roll back and its cart is never shown to anyone (nothing is paid on it);
  * - outside production, a domain whose secrets are not in the environment uses placeholders
  *   (the embedded simulator checks none).
  */
@@ -173,7 +175,11 @@ const CheckoutIn = z.strictObject({
     .url({ protocol: /^https?$/ })
     .max(900)
     .describe('Where the citizen comes back, with ?outcome=OK|CANCEL|ERROR&cartId= (a hint)'),
-  email: z.email().max(256).optional().describe("Where Checkout sends the payer's receipt"),
+  email: z
+    .email()
+    .max(256)
+    .optional()
+    .describe("Where Checkout sends the payer's receipt (pagopa dialect; ignored by the others)"),
 });
 
 const CheckoutOut = z.object({
