@@ -5,7 +5,9 @@ import type { Config } from './shared/config';
 import type { Logger } from './shared/logger';
 import type { Lifecycle } from './shared/lifecycle';
 import { createMetrics, type Metrics } from './shared/metrics';
-import { loadDomains } from './shared/domains-config';
+import { loadDomains, type DomainConfig } from './shared/domains-config';
+import { WsdlCatalog } from './adapters/node-client';
+import { withPlaceholderSecrets } from './adapters/online-payments';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './data-access/db';
 import { closeRedis, createRedis, waitUntilReady } from './adapters/redis';
 import { createQueue, QUEUES } from './adapters/queues';
@@ -180,19 +182,6 @@ export async function startService(
         }),
       );
       lifecycle.add(
-        'receipt-recovery',
-        startRecoveryScheduler({
-          db,
-          logger,
-          domains,
-          intake: receiptIntakeDeps({ db, domains, config, logger, reconcileQueue }),
-          nodeBaseUrl: config.nodeBaseUrl,
-          nodeTimeoutMs: config.nodeTimeoutMs,
-          delayMs: config.recoveryDelayMs,
-          intervalMs: config.recoveryIntervalMs,
-        }),
-      );
-      lifecycle.add(
         'reporting-fetch',
         startReportingFetcher({
           db,
@@ -228,19 +217,47 @@ export async function startService(
       );
     }
     let apiConfig = config;
+    let embeddedNode = false;
     if (role === 'all') {
       await startSimulator();
-      // The demo: Checkout carts go to the embedded simulator unless CHECKOUT_BASE_URL says otherwise.
-      if (config.env !== 'production' && config.checkoutBaseUrl === undefined) {
+      // The demo: carts, RPTs and MyPay dues go to the embedded simulator unless the base URLs
+      // say otherwise.
+      if (config.env !== 'production') {
+        const upstreams = simulatorUpstreams(`http://127.0.0.1:${running.ports.simulator}`);
+        embeddedNode = config.nodeBaseUrl === undefined;
         apiConfig = {
           ...config,
-          checkoutBaseUrl: `http://127.0.0.1:${running.ports.simulator}`,
+          checkoutBaseUrl: config.checkoutBaseUrl ?? upstreams.checkoutBaseUrl,
+          nodeBaseUrl: config.nodeBaseUrl ?? upstreams.nodeBaseUrl,
+          mypayBaseUrl: config.mypayBaseUrl ?? upstreams.mypayBaseUrl,
         };
       }
       // Tests run `all` too (NODE_ENV=test) and bring their own cards.
       if (config.env === 'development') {
         running.demoCardCodes = await ensureDemoCards(db, domains, logger);
       }
+    }
+    if (has(role, 'worker')) {
+      // After the simulator: in the demo the node it asks is the embedded one. Registered after
+      // the SOAP and simulator servers, so it stops before them; its stop waits for a run in
+      // progress.
+      lifecycle.add(
+        'receipt-recovery',
+        startRecoveryScheduler({
+          db,
+          logger,
+          domains,
+          intake: receiptIntakeDeps({ db, domains, config, logger, reconcileQueue }),
+          nodeBaseUrl: apiConfig.nodeBaseUrl,
+          nodeTimeoutMs: config.nodeTimeoutMs,
+          delayMs: config.recoveryDelayMs,
+          intervalMs: config.recoveryIntervalMs,
+          // The embedded simulator checks no password: placeholders for those not set.
+          ...(embeddedNode
+            ? { envFor: (d: DomainConfig) => withPlaceholderSecrets(d, process.env, false) }
+            : {}),
+        }),
+      );
     }
     if (has(role, 'api')) {
       await startServer('api', config.httpPort, checks, (app) => {
@@ -251,6 +268,7 @@ export async function startService(
           logger,
           billingQueue,
           reconcileQueue,
+          registry: metrics.registry,
         });
       });
     }
@@ -258,6 +276,24 @@ export async function startService(
 
   if (role === 'simulator') await startSimulator();
   return running;
+}
+
+/**
+ * The embedded simulator's upstream URLs: Checkout, the NodoPerPa endpoint (given whole, as
+ * NODE_BASE_URL historically is: recovery posts to it as is, the RPT client cuts it back) and
+ * MyPay's SIL base.
+ */
+function simulatorUpstreams(base: string): {
+  checkoutBaseUrl: string;
+  nodeBaseUrl: string;
+  mypayBaseUrl: string;
+} {
+  const wsdl = WsdlCatalog.load(WSDL_DIR);
+  return {
+    checkoutBaseUrl: base,
+    nodeBaseUrl: base + wsdl.operation('nodoPerPa', 'nodoInviaRPT').endpointPath,
+    mypayBaseUrl: base,
+  };
 }
 
 /**

@@ -21,20 +21,33 @@ export const DEMO_CARDS = [
   },
 ] as const;
 
+/** One card in the first domain of the `rpt` dialect, so the demo shows payments through WISP. */
+export const DEMO_RPT_CARD = {
+  cardNumber: '9000000101',
+  holder: { fiscalCode: 'FRRLCU82D12D612K', fullName: 'Ferri Luca' },
+} as const;
+
 /**
- * Registers the demo cards in the default domain (idempotent) and answers their card codes.
+ * Registers the demo cards (idempotent) and answers their card codes: those of the default
+ * domain first, then the `rpt` domain's one (when the domains file has such a domain).
  * @throws AppError('conflict') when a demo number is already someone else's card.
  */
 export async function ensureDemoCards(db: Db, domains: Domains, logger: Logger): Promise<string[]> {
   const domain = domains.resolve(undefined);
   if (domain === undefined) return [];
+  const rpt = domains.all.find((d) => d.dialect === 'rpt' && d !== domain);
+  const wanted = [
+    ...DEMO_CARDS.map((demo) => ({ domain, demo })),
+    ...(rpt === undefined ? [] : [{ domain: rpt, demo: DEMO_RPT_CARD }]),
+  ];
   const codes: string[] = [];
-  for (const demo of DEMO_CARDS) {
-    const { card, created } = await registerCard(cardRegistry(db), domain, {
+  for (const { domain: where, demo } of wanted) {
+    const { card, created } = await registerCard(cardRegistry(db), where, {
       cardNumber: demo.cardNumber,
       holder: { ...demo.holder },
     });
-    if (created) logger.info({ cardCode: card.cardCode }, 'demo card registered');
+    if (created)
+      logger.info({ cardCode: card.cardCode, domain: where.fiscalCode }, 'demo card registered');
     codes.push(card.cardCode);
   }
   return codes;

@@ -31,7 +31,7 @@ import {
   type Step,
 } from './node-to-adapter';
 
-import { mountRptNode, sendRts, type SentRpt } from './rpt-node';
+import { mountRptNode, RptLedger, sendRts, type SentRpt } from './rpt-node';
 import { mountMyPayNode, payMyPaySession, type MyPaySession } from './mypay-node';
 import { FlowPublisher, mountReportingNode } from './reporting-flows';
 import { SOAP_SERVICES } from '../entry-points/soap/operations';
@@ -134,6 +134,8 @@ export class Simulator {
   readonly door: AdapterDoor;
   /** What the PSP collected, for its reporting flows. */
   readonly flows = new FlowPublisher();
+  /** The RT-model node's RPTs and RTs (nodoChiediCopiaRT, nodoChiediStatoRPT). */
+  readonly rptLedger = new RptLedger();
   private readonly base: string;
 
   constructor(private readonly deps: SimulatorDeps) {
@@ -279,10 +281,16 @@ export class Simulator {
     }
     if (s.rpts !== undefined) {
       const { steps } = await sendRts(
-        { adapterUrl: this.base + SOAP_SERVICES.PaPerNodo.path, timeoutMs: this.deps.timeoutMs },
+        {
+          adapterUrl: this.base + SOAP_SERVICES.PaPerNodo.path,
+          timeoutMs: this.deps.timeoutMs,
+          ledger: this.rptLedger,
+        },
         s.rpts,
+        script.delivery,
       );
-      const ok = steps.every((x) => x.outcome === 'OK');
+      // A `never` script is a payment made: the RT is at the node, only its delivery is missing.
+      const ok = steps.every((x) => x.outcome === 'OK' || x.outcome === 'NOT_SENT');
       s.state = ok ? 'PAID' : 'FAILED';
       s.steps.push(...steps);
       return {
@@ -393,6 +401,7 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
   mountRptNode(app, {
     endpointPath: wsdl.operation('nodoPerPa', 'nodoInviaRPT').endpointPath,
     openSession: (rpts, self) => sim.openRptSession(rpts, self),
+    ledger: sim.rptLedger,
   });
   mountMyPayNode(app, {
     endpointPath: wsdl.operation('mypay', 'paaSILInviaDovuti').endpointPath,
@@ -412,7 +421,7 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
       adapterSoapUrl: deps.adapterSoapBaseUrl,
       endpoints: [
         `POST ${selfUrl(req)}/checkout/ec/v1/carts  (Checkout, pagopa dialect)`,
-        `POST ${selfUrl(req)}${wsdl.operation('nodoPerPa', 'nodoInviaRPT').endpointPath}  (nodoInviaRPT, nodoInviaCarrelloRPT)`,
+        `POST ${selfUrl(req)}${wsdl.operation('nodoPerPa', 'nodoInviaRPT').endpointPath}  (nodoInviaRPT, nodoInviaCarrelloRPT, nodoChiediCopiaRT, nodoChiediStatoRPT)`,
         `POST ${selfUrl(req)}${wsdl.operation('mypay', 'paaSILInviaDovuti').endpointPath}  (paaSILInviaDovuti, paaSILChiediPagati)`,
         `POST ${selfUrl(req)}${wsdl.operation('nodeForPa', 'nodoChiediElencoFlussiRendicontazione').endpointPath}  (nodoChiediElencoFlussiRendicontazione, nodoChiediFlussoRendicontazione)`,
         `GET  ${selfUrl(req)}/checkout/{session}`,

@@ -3,27 +3,36 @@
  * NodoPerPa endpoint path of our WSDL, answers like the node (the redirect url with idSession, or
  * its faults: PPT_SINTASSI_EXTRAXSD, PPT_SINTASSI_XSD, PPT_RPT_DUPLICATA,
  * PPT_ID_CARRELLO_DUPLICATO) and opens a checkout session; paying it sends one paaInviaRT with a
- * positive RT (codiceEsitoPagamento 0) per RPT to the adapter's PaPerNodo door.
+ * positive RT (codiceEsitoPagamento 0) per RPT to the adapter's PaPerNodo door, as scripted
+ * (`normal`, `duplicate`: sent twice, `never`: kept at the node). The node keeps every RPT and RT
+ * it made ({@link RptLedger}) and answers nodoChiediCopiaRT and nodoChiediStatoRPT from it, which
+ * is how the adapter's missing-receipt recovery finds an RT that never arrived.
  * Same wire code as the adapter: src/adapters/pagopa/old-model-soap.ts and rpt-rt.ts.
  */
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import {
+  buildNodoChiediCopiaRTResponse,
+  buildNodoChiediStatoRPTResponse,
   buildNodoInviaCarrelloRPTResponse,
   buildNodoInviaRPTResponse,
   buildPaaInviaRTRequest,
+  parseNodoChiediCopiaRTRequest,
+  parseNodoChiediStatoRPTRequest,
   parseNodoInviaCarrelloRPTRequest,
   parseNodoInviaRPTRequest,
   parsePaaInviaRTResponse,
   type FaultBean,
+  type RptHistoryEntry,
 } from '../adapters/pagopa/old-model-soap';
+import { AppError } from '../domain/errors';
 import {
   buildRt,
   parseRpt,
   type PaymentReceipt,
   type PaymentRequest,
 } from '../adapters/pagopa/rpt-rt';
-import type { Step } from './node-to-adapter';
+import type { DeliveryScript, Step } from './node-to-adapter';
 
 export const NODE_ID = 'NodoDeiPagamentiSPC';
 
@@ -70,6 +79,8 @@ export interface RptNodeDeps {
   readonly endpointPath: string;
   /** Opens a checkout session for the RPTs and answers its page URL. */
   readonly openSession: (rpts: SentRpt[], self: string) => string;
+  /** What the node knows of each RPT and its RT. */
+  readonly ledger: RptLedger;
 }
 
 /** An RPT as received, with the station that sent it (the RT goes back to it). */
@@ -79,50 +90,144 @@ export interface SentRpt {
   readonly stationId: string;
 }
 
-/** Sends the RTs of paid RPTs with paaInviaRT, one call each. */
+const keyOf = (k: { domainId: string; iuv: string; ccp: string }): string =>
+  `${k.domainId}/${k.iuv}/${k.ccp}`;
+const rptKey = (r: PaymentRequest) => ({ domainId: r.domain.domainId, iuv: r.iuv, ccp: r.ccp });
+const nowText = (): string => new Date().toISOString().slice(0, 19);
+
+interface LedgerEntry {
+  readonly sent: SentRpt;
+  rtXml?: string;
+  readonly history: RptHistoryEntry[];
+}
+
+/**
+ * The node's memory of RPTs and RTs, by (domain, IUV, CCP): what nodoChiediStatoRPT and
+ * nodoChiediCopiaRT read. States follow PAGOPA.md §4: RPT_ACCETTATA_NODO once received,
+ * RT_ACCETTATA_NODO once paid (the RT exists at the node), RT_ACCETTATA_PA or RT_RIFIUTATA_PA
+ * after paaInviaRT.
+ */
+export class RptLedger {
+  private readonly entries = new Map<string, LedgerEntry>();
+
+  has(rpt: PaymentRequest): boolean {
+    return this.entries.has(keyOf(rptKey(rpt)));
+  }
+
+  received(sent: SentRpt): void {
+    this.entries.set(keyOf(rptKey(sent.rpt)), {
+      sent,
+      history: [{ at: nowText(), state: 'RPT_ACCETTATA_NODO', description: 'RPT accettata' }],
+    });
+  }
+
+  paid(rpt: PaymentRequest, rtXml: string): void {
+    const entry = this.entries.get(keyOf(rptKey(rpt)));
+    if (entry === undefined) return;
+    entry.rtXml = rtXml;
+    entry.history.push({ at: nowText(), state: 'RT_ACCETTATA_NODO', description: 'RT generata' });
+  }
+
+  delivered(rpt: PaymentRequest, accepted: boolean): void {
+    this.entries
+      .get(keyOf(rptKey(rpt)))
+      ?.history.push(
+        accepted
+          ? { at: nowText(), state: 'RT_ACCETTATA_PA', description: 'RT accettata dalla PA' }
+          : { at: nowText(), state: 'RT_RIFIUTATA_PA', description: 'RT rifiutata dalla PA' },
+      );
+  }
+
+  find(key: { domainId: string; iuv: string; ccp: string }): LedgerEntry | undefined {
+    return this.entries.get(keyOf(key));
+  }
+
+  /** RTs made but never accepted by the PA (a `never` script, or refused): for tests and ops. */
+  undelivered(): { domainId: string; iuv: string; ccp: string }[] {
+    return [...this.entries.values()]
+      .filter((e) => e.rtXml !== undefined && e.history.at(-1)?.state === 'RT_ACCETTATA_NODO')
+      .map((e) => rptKey(e.sent.rpt));
+  }
+}
+
+/** The RT delivery scripts the RT model simulates. */
+export const RT_DELIVERY_MODES = ['normal', 'duplicate', 'never'] as const;
+
+/**
+ * Makes the RTs of paid RPTs and sends them with paaInviaRT as scripted: one call each
+ * (`normal`), the same call twice (`duplicate`: the node resends after a lost answer), or none
+ * (`never`: the RT stays at the node, for nodoChiediCopiaRT).
+ * @throws AppError('invalid-input') for a script the RT model does not simulate.
+ */
 export async function sendRts(
-  deps: { readonly adapterUrl: string; readonly timeoutMs: number },
+  deps: { readonly adapterUrl: string; readonly timeoutMs: number; readonly ledger?: RptLedger },
   rpts: readonly SentRpt[],
+  script?: DeliveryScript,
 ): Promise<{ steps: Step[]; rts: PaymentReceipt[] }> {
+  const mode = script?.mode ?? 'normal';
+  if (!(RT_DELIVERY_MODES as readonly string[]).includes(mode)) {
+    throw new AppError(
+      'invalid-input',
+      `delivery ${mode} is not simulated for RTs (${RT_DELIVERY_MODES.join(', ')})`,
+    );
+  }
   const steps: Step[] = [];
   const rts: PaymentReceipt[] = [];
   for (const { rpt, brokerId, stationId } of rpts) {
     const rt = rtFor(rpt);
     rts.push(rt);
+    const rtXml = buildRt(rt);
+    deps.ledger?.paid(rpt, rtXml);
+    if (mode === 'never') {
+      steps.push({ operation: 'paaInviaRT', outcome: 'NOT_SENT' });
+      continue;
+    }
     const body = buildPaaInviaRTRequest({
       header: { brokerId, stationId, domainId: rpt.domain.domainId, iuv: rpt.iuv, ccp: rpt.ccp },
       signatureType: '0',
-      rtXml: buildRt(rt),
+      rtXml,
     });
-    try {
-      const res = await fetch(deps.adapterUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'paaInviaRT' },
-        body,
-        signal: AbortSignal.timeout(deps.timeoutMs),
-      });
-      const answer = parsePaaInviaRTResponse(await res.text());
-      steps.push({
-        operation: 'paaInviaRT',
-        outcome: answer.outcome,
-        ...(answer.fault === undefined ? {} : { faultCode: answer.fault.faultCode }),
-      });
-    } catch {
-      steps.push({ operation: 'paaInviaRT', outcome: 'NO_ANSWER' });
+    for (let n = mode === 'duplicate' ? 2 : 1; n > 0; n -= 1) {
+      const step = await postRt(deps, body);
+      steps.push(step);
+      if (step.outcome === 'OK' || step.outcome === 'KO') {
+        deps.ledger?.delivered(rpt, step.outcome === 'OK');
+      }
     }
   }
   return { steps, rts };
 }
 
+async function postRt(
+  deps: { readonly adapterUrl: string; readonly timeoutMs: number },
+  body: string,
+): Promise<Step> {
+  try {
+    const res = await fetch(deps.adapterUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'paaInviaRT' },
+      body,
+      signal: AbortSignal.timeout(deps.timeoutMs),
+    });
+    const answer = parsePaaInviaRTResponse(await res.text());
+    return {
+      operation: 'paaInviaRT',
+      outcome: answer.outcome,
+      ...(answer.fault === undefined ? {} : { faultCode: answer.fault.faultCode }),
+    };
+  } catch {
+    return { operation: 'paaInviaRT', outcome: 'NO_ANSWER' };
+  }
+}
+
 /** Mounts the NodoPerPa endpoint (nodoInviaRPT, nodoInviaCarrelloRPT). */
 export function mountRptNode(app: Express, deps: RptNodeDeps): void {
-  const seenRpts = new Set<string>();
+  const { ledger } = deps;
   const seenCarts = new Set<string>();
   const xml = (res: Response, body: string): void => {
     res.type('text/xml').send(body);
   };
   const self = (req: Request): string => `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`;
-  const keyOf = (r: PaymentRequest): string => `${r.domain.domainId}/${r.iuv}/${r.ccp}`;
 
   app.post(
     deps.endpointPath,
@@ -131,7 +236,13 @@ export function mountRptNode(app: Express, deps: RptNodeDeps): void {
       const raw = typeof req.body === 'string' ? req.body : '';
       // The body element names the operation (SOAPAction may be rewritten on the way).
       const operation =
-        /<(?:[\w.-]+:)?(nodoInvia(?:Carrello)?RPT)[\s>]/.exec(raw)?.[1] ?? 'unknown';
+        /<(?:[\w.-]+:)?(nodoInvia(?:Carrello)?RPT|nodoChiediCopiaRT|nodoChiediStatoRPT)[\s>]/.exec(
+          raw,
+        )?.[1] ?? 'unknown';
+      if (operation === 'nodoChiediCopiaRT' || operation === 'nodoChiediStatoRPT') {
+        xml(res, answerRead(ledger, operation, raw));
+        return;
+      }
       if (operation === 'nodoInviaRPT') {
         let sent: SentRpt;
         try {
@@ -152,17 +263,17 @@ export function mountRptNode(app: Express, deps: RptNodeDeps): void {
           return;
         }
         const { rpt } = sent;
-        if (seenRpts.has(keyOf(rpt))) {
+        if (ledger.has(rpt)) {
           xml(
             res,
             buildNodoInviaRPTResponse({
               outcome: 'KO',
-              fault: fault('PPT_RPT_DUPLICATA', `RPT ${keyOf(rpt)} already received`),
+              fault: fault('PPT_RPT_DUPLICATA', `RPT ${keyOf(rptKey(rpt))} already received`),
             }),
           );
           return;
         }
-        seenRpts.add(keyOf(rpt));
+        ledger.received(sent);
         const url = deps.openSession([sent], self(req));
         xml(res, buildNodoInviaRPTResponse({ outcome: 'OK', redirect: 1, url }));
         return;
@@ -201,7 +312,7 @@ export function mountRptNode(app: Express, deps: RptNodeDeps): void {
           return;
         }
         seenCarts.add(cartId);
-        rpts.forEach((r) => seenRpts.add(keyOf(r.rpt)));
+        rpts.forEach((r) => ledger.received(r));
         const url = deps.openSession(rpts, self(req));
         xml(res, buildNodoInviaCarrelloRPTResponse({ outcome: 'OK', url, rptErrors: [] }));
         return;
@@ -215,4 +326,45 @@ export function mountRptNode(app: Express, deps: RptNodeDeps): void {
       );
     },
   );
+}
+
+/** nodoChiediCopiaRT and nodoChiediStatoRPT, answered from the ledger. */
+function answerRead(
+  ledger: RptLedger,
+  operation: 'nodoChiediCopiaRT' | 'nodoChiediStatoRPT',
+  raw: string,
+): string {
+  const build =
+    operation === 'nodoChiediCopiaRT'
+      ? buildNodoChiediCopiaRTResponse
+      : buildNodoChiediStatoRPTResponse;
+  let key: { domainId: string; iuv: string; ccp: string };
+  try {
+    key = (
+      operation === 'nodoChiediCopiaRT'
+        ? parseNodoChiediCopiaRTRequest
+        : parseNodoChiediStatoRPTRequest
+    )(raw);
+  } catch (err) {
+    return build({ fault: fault('PPT_SINTASSI_EXTRAXSD', (err as Error).message.slice(0, 200)) });
+  }
+  const entry = ledger.find(key);
+  if (entry === undefined) {
+    return build({ fault: fault('PPT_RPT_SCONOSCIUTA', `RPT ${keyOf(key)} unknown`) });
+  }
+  if (operation === 'nodoChiediStatoRPT') {
+    return buildNodoChiediStatoRPTResponse({
+      status: {
+        state: entry.history.at(-1)?.state ?? 'RPT_ACCETTATA_NODO',
+        rptHistory: entry.history,
+        paymentHistory: [],
+      },
+    });
+  }
+  if (entry.rtXml === undefined) {
+    return buildNodoChiediCopiaRTResponse({
+      fault: fault('PPT_RT_NONDISPONIBILE', `no RT yet for ${keyOf(key)}`),
+    });
+  }
+  return buildNodoChiediCopiaRTResponse({ signatureType: '0', rtXml: entry.rtXml });
 }

@@ -98,7 +98,7 @@ describe('EC-initiated carts against a fake Checkout', () => {
     expect(carts).toHaveLength(1);
   });
 
-  test('POST …/checkout refuses, without starting a cart: unknown, paid or repeated positions, other debtors, more than 5, a domain without Checkout', async () => {
+  test('POST …/checkout refuses, without starting a cart: unknown, paid or repeated positions, other debtors, more than 5, a domain without an upstream, no Idempotency-Key; a retried key gets the first cart', async () => {
     const put = async (externalId: string, fiscalCode: string): Promise<void> => {
       const res = await fetch(`${app.url}/api/v1/debt-positions/${externalId}`, {
         method: 'PUT',
@@ -112,10 +112,19 @@ describe('EC-initiated carts against a fake Checkout', () => {
       });
       expect(res.status).toBe(201);
     };
-    const checkoutOf = async (externalId: string, body: Record<string, unknown>) => {
+    let keys = 0;
+    const checkoutOf = async (
+      externalId: string,
+      body: Record<string, unknown>,
+      key: string | null = `co-${++keys}`,
+    ) => {
       const res = await fetch(`${app.url}/api/v1/debt-positions/${externalId}/checkout`, {
         method: 'POST',
-        headers: { ...ERP, 'content-type': 'application/json' },
+        headers: {
+          ...ERP,
+          'content-type': 'application/json',
+          ...(key === null ? {} : { 'Idempotency-Key': key }),
+        },
         body: JSON.stringify({ returnUrl: 'https://erp.example.org/back', ...body }),
       });
       return res.status;
@@ -142,10 +151,15 @@ describe('EC-initiated carts against a fake Checkout', () => {
     expect(await checkoutOf('CO-1', { alsoPay: ['CO-1'] })).toBe(400);
     expect(await checkoutOf('CO-1', { alsoPay: ['A', 'B', 'C', 'D', 'E'] })).toBe(400);
     expect(await checkoutOf('CO-1', { domain: '80000000002' })).toBe(400);
+    expect(await checkoutOf('CO-1', {}, null)).toBe(400);
     expect(carts).toHaveLength(cartsBefore);
 
     checkoutUp = true;
-    expect(await checkoutOf('CO-1', {})).toBe(201);
+    expect(await checkoutOf('CO-1', {}, 'co-once')).toBe(201);
     expect(carts).toHaveLength(cartsBefore + 1);
+    // The same request again (a timeout in the ERP, say): the first cart, not a second one.
+    expect(await checkoutOf('CO-1', {}, 'co-once')).toBe(201);
+    expect(carts).toHaveLength(cartsBefore + 1);
+    expect(await checkoutOf('CO-1', { email: 'laura@example.org' }, 'co-once')).toBe(409);
   });
 });

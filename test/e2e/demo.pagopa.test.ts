@@ -241,16 +241,20 @@ describe('pagopa dialect end to end: ERP API, adapter and simulator', () => {
     const other = `NURSERY-${RUN}-4`;
     await newPosition(other, 1_000, 'RSSMRA80A01H501U');
 
-    const mixed = await erp('POST', `/api/v1/debt-positions/${first}/checkout`, {
-      alsoPay: [other],
-      returnUrl: 'https://erp.example.org/back',
-    });
+    const mixed = await erp(
+      'POST',
+      `/api/v1/debt-positions/${first}/checkout`,
+      { alsoPay: [other], returnUrl: 'https://erp.example.org/back' },
+      { 'Idempotency-Key': `demo-${RUN}-mixed` },
+    );
     expect(mixed.status).toBe(409);
 
-    const started = await erp('POST', `/api/v1/debt-positions/${first}/checkout`, {
-      alsoPay: [second],
-      returnUrl: 'https://erp.example.org/back',
-    });
+    const started = await erp(
+      'POST',
+      `/api/v1/debt-positions/${first}/checkout`,
+      { alsoPay: [second], returnUrl: 'https://erp.example.org/back' },
+      { 'Idempotency-Key': `demo-${RUN}-cart` },
+    );
     expect(started.status).toBe(201);
     expect(started.body['payments']).toEqual([
       expect.objectContaining({ externalId: first, amountCents: 9_000, status: 'PENDING' }),

@@ -8,7 +8,7 @@ import {
   type RecoverDeps,
   type RecoveryRun,
 } from '../../domain/recovery/recover-receipts';
-import type { Domains } from '../../shared/domains-config';
+import type { DomainConfig, Domains } from '../../shared/domains-config';
 import type { Logger } from '../../shared/logger';
 
 /**
@@ -32,6 +32,8 @@ export type RecoverySchedulerDeps = {
   batchSize?: number;
   /** Overrides the sources built from the domains (tests). */
   sources?: ReadonlyMap<string, ReceiptSource>;
+  /** Where a domain's station password is read (default process.env; the demo fills placeholders). */
+  envFor?: (domain: DomainConfig) => NodeJS.ProcessEnv;
 };
 
 const BATCH_SIZE = 100;
@@ -41,11 +43,20 @@ export function receiptSources(
   domains: Domains,
   nodeBaseUrl: string,
   timeoutMs: number,
+  envFor?: (domain: DomainConfig) => NodeJS.ProcessEnv,
 ): Map<string, ReceiptSource> {
   const sources = new Map<string, ReceiptSource>();
   for (const domain of domains.all) {
     if (domain.dialect === 'rpt') {
-      sources.set(domain.fiscalCode, rtReceiptSource({ url: nodeBaseUrl, timeoutMs, domain }));
+      sources.set(
+        domain.fiscalCode,
+        rtReceiptSource({
+          url: nodeBaseUrl,
+          timeoutMs,
+          domain,
+          ...(envFor === undefined ? {} : { env: envFor(domain) }),
+        }),
+      );
     }
   }
   return sources;
@@ -57,7 +68,7 @@ export function recoverOnce(deps: RecoverySchedulerDeps): Promise<RecoveryRun> {
     deps.sources ??
     (deps.nodeBaseUrl === undefined
       ? new Map<string, ReceiptSource>()
-      : receiptSources(deps.domains, deps.nodeBaseUrl, deps.nodeTimeoutMs));
+      : receiptSources(deps.domains, deps.nodeBaseUrl, deps.nodeTimeoutMs, deps.envFor));
   const recoverDeps: RecoverDeps = {
     claim: (limit) => claimPendingAttempts(deps.db, { delayMs: deps.delayMs, limit }),
     sourceFor: (domainId) => sources.get(domainId),
@@ -76,7 +87,8 @@ export function startRecoveryScheduler(deps: RecoverySchedulerDeps): () => Promi
   const fixed: RecoverySchedulerDeps = {
     ...deps,
     sources:
-      deps.sources ?? receiptSources(deps.domains, deps.nodeBaseUrl ?? '', deps.nodeTimeoutMs),
+      deps.sources ??
+      receiptSources(deps.domains, deps.nodeBaseUrl ?? '', deps.nodeTimeoutMs, deps.envFor),
   };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -83,7 +83,7 @@ function printWhereToLook(running: {
     `  health            ${api}/health/ready`,
     `  metrics           ${api}/metrics`,
     `  node callbacks    http://127.0.0.1:${ports.soap ?? '-'}  (SOAP)`,
-    `  simulator         ${sim}  (Checkout, PSP, portal)`,
+    `  simulator         ${sim}  (Checkout, WISP, MyPay, PSP, portal)`,
     '  demo keys         ERP: dev-erp-key   operator: dev-operator-key',
   ];
   if (card !== undefined) {

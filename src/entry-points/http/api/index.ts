@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Queue } from 'bullmq';
+import type { Registry } from 'prom-client';
 import express, { type Express } from 'express';
 import type { Db } from '../../../data-access/db';
 import type { Config } from '../../../shared/config';
@@ -12,7 +13,7 @@ import { receiptsRoutes } from './receipts-routes';
 import { systemRoutes } from './system-routes';
 import { cardsRoutes } from './cards-routes';
 import { positionsRoutes } from './positions-routes';
-import { checkoutRoutes } from './checkout-routes';
+import { checkoutRoutes, OnlinePaymentStarters, sentRequestsRoutes } from './checkout-routes';
 import { billingRoutes } from './billing-routes';
 import { opsRoutes } from './ops-routes';
 import { reconciliationRoutes } from './reconciliation-routes';
@@ -28,6 +29,8 @@ export type ApiDeps = {
   billingQueue?: Queue;
   /** The reconcile queue, for operator replays; without it they answer 503. */
   reconcileQueue?: Queue;
+  /** The service's metrics registry (the outbound node client's metrics go there). */
+  registry: Registry;
 };
 
 /**
@@ -35,11 +38,14 @@ export type ApiDeps = {
  * document, the auth sweep test and response checking all read this one list.
  */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
+  // One set of starters: one transport (circuit breakers, metrics) for top-ups and carts.
+  const starters = new OnlinePaymentStarters(deps);
   return [
     ...systemRoutes(deps),
     ...cardsRoutes(deps),
-    ...positionsRoutes(deps),
-    ...checkoutRoutes(deps),
+    ...positionsRoutes(deps, starters),
+    ...checkoutRoutes(deps, starters),
+    ...sentRequestsRoutes(deps),
     ...noticeRoutes(deps),
     ...billingRoutes(deps),
     ...receiptsRoutes(deps),

@@ -41,7 +41,7 @@ import {
   type ServiceConfig,
 } from '../../../shared/domains-config';
 import { contentHash } from '../../../shared/hash';
-import { CheckoutStarters, topUpCheckoutUrl } from './checkout-routes';
+import { OnlinePaymentStarters, topUpCheckoutUrl } from './checkout-routes';
 import { idempotencyKeyHeader, runIdempotent } from './idempotency';
 import type { ApiDeps } from './index';
 import {
@@ -344,8 +344,10 @@ const PAID_AT_MIN = new Date('2012-01-01T00:00:00Z');
 
 // ---------------------------------------------------------------- routes
 
-export function positionsRoutes(deps: ApiDeps): RouteSpec[] {
-  const starters = new CheckoutStarters(deps);
+export function positionsRoutes(
+  deps: ApiDeps,
+  starters = new OnlinePaymentStarters(deps),
+): RouteSpec[] {
   return [
     defineRoute({
       method: 'put',
@@ -613,14 +615,11 @@ export function positionsRoutes(deps: ApiDeps): RouteSpec[] {
             };
           },
         );
-        // After the commit: the cart's notice must exist when the citizen pays it.
+        // After the commit: the notice must exist when the citizen pays it (and the RT comes).
         const topUp = result.body as z.output<typeof TopUpOut>;
         const checkoutUrl = await topUpCheckoutUrl(deps, starters, {
           domain,
           paymentId: topUp.paymentId,
-          noticeNumber: topUp.noticeNumber,
-          amountCents: topUp.amountCents,
-          description: draft.description,
           returnUrl: body.returnUrl,
         });
         return checkoutUrl === undefined
