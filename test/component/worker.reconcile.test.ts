@@ -207,7 +207,10 @@ describe('reconciliation worker', () => {
 
     expect(res.ok).toBe(true);
     expect(await settled(database.db, iuv)).toBe(true);
-    expect(await receiptOf(database.db, iuv)).toMatchObject({ state: 'RECONCILED', state_reason: null });
+    expect(await receiptOf(database.db, iuv)).toMatchObject({
+      state: 'RECONCILED',
+      state_reason: null,
+    });
     expect(await balance(database.db, card.accounts.SCHOOL_TRANSPORT)).toBe(before + 1000);
     const option = (await database.db('payment_options').where({ iuv }).first()) as {
       status: string;
@@ -354,7 +357,10 @@ describe('reconciliation worker', () => {
     );
 
     expect(await settled(database.db, iuv)).toBe(true);
-    expect(await receiptOf(database.db, iuv)).toMatchObject({ state: 'RECONCILED', state_reason: null });
+    expect(await receiptOf(database.db, iuv)).toMatchObject({
+      state: 'RECONCILED',
+      state_reason: null,
+    });
     expect(await balance(database.db, card.accounts.CANTEEN)).toBe(after);
     const events = await eventsFor(database.db, receipt.id, 'payment.reconciled');
     expect(events.map((e) => e['ledgerEntryId'])).toEqual([first[0]?.id, first[0]?.id]);
