@@ -21,6 +21,9 @@ import { startWorkers, type WorkerDefinition } from './entry-points/worker/start
 import { receiptIntakeDeps } from './entry-points/soap/handlers/pa-send-rt';
 import { reconcileProcessor } from './entry-points/worker/reconcile-processor';
 import { startRecoveryScheduler } from './entry-points/worker/recovery-scheduler';
+import { myPaySources, startMyPayPoller } from './entry-points/worker/mypay-poller';
+import { MYPAY_OUTCOMES_PATH, mountMyPayOutcomes } from './entry-points/soap/mypay-outcomes';
+import type { Domains } from './shared/domains-config';
 import {
   reportingFlowSources,
   startReportingFetcher,
@@ -68,6 +71,7 @@ export async function startService(
   // Read before anything connects: a broken domains file must stop the start at once.
   const domains = loadDomains(config.domainsFile);
   const soapTls = has(role, 'soap') ? readSoapTls(config) : undefined;
+  const mypayPushAuth = has(role, 'soap') ? myPayPushAuth(config, domains, logger) : undefined;
 
   const startServer = async (
     name: 'api' | 'soap' | 'simulator',
@@ -75,6 +79,7 @@ export async function startService(
     checks: readonly DependencyCheck[],
     mount?: (app: Express) => void,
     tls?: MutualTls,
+    mountFirst?: (app: Express) => void,
   ): Promise<void> => {
     const app = createHttpApp({
       server: name,
@@ -84,6 +89,7 @@ export async function startService(
       healthCheckTimeoutMs: config.healthCheckTimeoutMs,
       bodyLimitBytes: config.httpBodyLimitBytes,
       ...(mount === undefined ? {} : { mount }),
+      ...(mountFirst === undefined ? {} : { mountFirst }),
     });
     const server = await listen(
       app,
@@ -107,6 +113,11 @@ export async function startService(
         logger,
         adapterSoapBaseUrl: soapUrl,
         timeoutMs: config.nodeTimeoutMs,
+        mypayPush: {
+          url: soapUrl + MYPAY_OUTCOMES_PATH,
+          ...(config.mypayPushJwtSecret === undefined ? {} : { secret: config.mypayPushJwtSecret }),
+          ...(config.mypayPushJwtIssuer === undefined ? {} : { issuer: config.mypayPushJwtIssuer }),
+        },
       });
     });
   };
@@ -131,6 +142,8 @@ export async function startService(
       logger.warn({ waitedMs: REDIS_READY_WAIT_MS }, 'redis not reachable yet; starting anyway');
     }
     const checks = [mariadbCheck(db), redisCheck(redis)];
+    // Started once MyPay's address is known (in `all`, the embedded simulator's, started later).
+    let startMyPayPoll: ((mypayBaseUrl: string | undefined) => void) | undefined;
 
     const queueOptions = {
       prefix: config.queuePrefix,
@@ -192,6 +205,25 @@ export async function startService(
           intervalMs: config.recoveryIntervalMs,
         }),
       );
+      startMyPayPoll = (mypayBaseUrl) => {
+        lifecycle.add(
+          'mypay-poll',
+          startMyPayPoller({
+            db,
+            logger,
+            intake: receiptIntakeDeps({ db, domains, config, logger, reconcileQueue }),
+            sources: myPaySources(
+              domains,
+              { ...config, mypayBaseUrl },
+              { registry: metrics.registry, logger },
+            ),
+            delayMs: config.mypayPollDelayMs,
+            intervalMs: config.mypayPollIntervalMs,
+            batchSize: config.mypayPollBatchSize,
+            expiryMs: config.mypayPollExpiryMs,
+          }),
+        );
+      };
       lifecycle.add(
         'reporting-fetch',
         startReportingFetcher({
@@ -208,6 +240,8 @@ export async function startService(
       const scheme = soapTls === undefined ? 'http' : 'https';
       const publicUrl = config.soapPublicUrl ?? `${scheme}://127.0.0.1:${config.soapPort}`;
       const clientSubject = config.soapTls?.clientSubject;
+      const mypayDomains = domains.all.some((d) => d.dialect === 'mypay');
+      const intake = receiptIntakeDeps({ db, domains, config, logger, reconcileQueue });
       await startServer(
         'soap',
         config.soapPort,
@@ -225,11 +259,19 @@ export async function startService(
           });
         },
         soapTls,
+        mypayDomains
+          ? (app) => mountMyPayOutcomes(app, { domains, intake, auth: mypayPushAuth })
+          : undefined,
       );
     }
     let apiConfig = config;
+    let mypayBaseUrl = config.mypayBaseUrl;
     if (role === 'all') {
       await startSimulator();
+      // The demo: MyPay is the embedded simulator unless MYPAY_BASE_URL says otherwise.
+      if (config.env !== 'production' && mypayBaseUrl === undefined) {
+        mypayBaseUrl = `http://127.0.0.1:${running.ports.simulator}`;
+      }
       // The demo: Checkout carts go to the embedded simulator unless CHECKOUT_BASE_URL says otherwise.
       if (config.env !== 'production' && config.checkoutBaseUrl === undefined) {
         apiConfig = {
@@ -242,6 +284,7 @@ export async function startService(
         running.demoCardCodes = await ensureDemoCards(db, domains, logger);
       }
     }
+    startMyPayPoll?.(mypayBaseUrl);
     if (has(role, 'api')) {
       await startServer('api', config.httpPort, checks, (app) => {
         running.routes = mountApi(app, {
@@ -280,4 +323,40 @@ function readSoapTls(config: Config): MutualTls | undefined {
     key: read('SOAP_TLS_KEY_FILE', files.keyFile),
     ca: read('SOAP_TLS_CA_FILE', files.caFile),
   };
+}
+
+/**
+ * How MyPay's outcome push is authenticated: the JWT secret when set. Without one, pushes are
+ * accepted unsigned, with a warning, outside production; in production only when the operator
+ * said so (MYPAY_PUSH_AUTH_DISABLED: a proxy in front authenticates MyPay). Domains without a
+ * `mypay` dialect mount no push endpoint, so they need neither.
+ * @throws Error in production with `mypay` domains, no secret, and no explicit opt-out.
+ */
+function myPayPushAuth(
+  config: Config,
+  domains: Domains,
+  logger: Logger,
+): { secret: string; issuer?: string } | undefined {
+  if (config.mypayPushJwtSecret !== undefined) {
+    return {
+      secret: config.mypayPushJwtSecret,
+      ...(config.mypayPushJwtIssuer === undefined ? {} : { issuer: config.mypayPushJwtIssuer }),
+    };
+  }
+  if (!domains.all.some((d) => d.dialect === 'mypay')) return undefined;
+  if (config.mypayPushAuthDisabled) {
+    logger.warn({}, 'MYPAY_PUSH_AUTH_DISABLED: MyPay outcome pushes are accepted unsigned');
+    return undefined;
+  }
+  if (config.env === 'production') {
+    throw new Error(
+      'MYPAY_PUSH_JWT_SECRET is required with mypay domains when NODE_ENV=production ' +
+        '(or MYPAY_PUSH_AUTH_DISABLED=true when a proxy authenticates MyPay)',
+    );
+  }
+  logger.warn(
+    {},
+    'MYPAY_PUSH_JWT_SECRET not set: MyPay outcome pushes are accepted unsigned (not in production)',
+  );
+  return undefined;
 }
