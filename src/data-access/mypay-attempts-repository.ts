@@ -37,7 +37,7 @@ export type MyPayAttempt = {
 
 /**
  * Claims PENDING MyPay attempts created more than `delayMs` ago, not asked about in the last
- * `delayMs` and without a receipt in the inbox yet, oldest first, and stamps them (updated_at).
+ * `delayMs` and without a receipt of their own in the inbox yet, oldest first, and stamps them (updated_at).
  * FOR UPDATE SKIP LOCKED lets several workers poll at once without asking twice; the database
  * clock decides age, not the process's.
  */
@@ -58,8 +58,10 @@ export async function claimMyPayAttempts(
         void this.select(trx.raw('1'))
           .from('receipts as r')
           .whereRaw('r.payment_option_id = a.payment_option_id')
-          // A pushed outcome names its session only when MyPay sent it: then the option decides.
-          .whereRaw('(r.payment_attempt_id = a.id OR r.payment_attempt_id IS NULL)');
+          // MyPay outcomes name their session (pushed or polled), so the receipt names its
+          // attempt. One of another session does not answer for this one; if it paid the option,
+          // its reconciliation closes this attempt too (applySettlement).
+          .whereRaw('r.payment_attempt_id = a.id');
       })
       .orderBy('a.created_at')
       .limit(options.limit)

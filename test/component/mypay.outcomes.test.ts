@@ -3,6 +3,7 @@ import request from 'supertest';
 import { buildPagati, type MyPayPaid } from '../../src/adapters/mypay/documents';
 import { pushToken, signPushJwt } from '../../src/adapters/mypay/push-jwt';
 import { QUEUES } from '../../src/adapters/queues';
+import { recordMyPaySession } from '../../src/data-access/mypay-attempts-repository';
 import { addDays, romeDate } from '../../src/domain/positions/dates';
 import { MYPAY_OUTCOMES_PATH } from '../../src/entry-points/soap/mypay-outcomes';
 import { ERP } from '../helpers/api';
@@ -32,9 +33,9 @@ describe('MyPay outcome push endpoint', () => {
 
   const token = (opts: { issuer?: string; nowSeconds?: number; ttlSeconds?: number } = {}) =>
     pushToken(SECRET, { issuer: ISSUER, ...opts });
-  const bodyOf = (paid: MyPayPaid, idSession?: string): Json => ({
+  const bodyOf = (paid: MyPayPaid, idSession = `session-${paid.iuv}`): Json => ({
     pagati: Buffer.from(buildPagati(paid)).toString('base64'),
-    ...(idSession === undefined ? {} : { idSession }),
+    idSession,
   });
   const push = (body: unknown, auth: string | null = token()) => {
     const req = request(soap).post(MYPAY_OUTCOMES_PATH).set('content-type', 'application/json');
@@ -176,7 +177,7 @@ describe('MyPay outcome push endpoint', () => {
     expect(near.status).toBe(200);
   });
 
-  test('an oversize body is refused 413 before it is read whole; nothing stored', async () => {
+  test('an oversize body (over 64 KiB) is refused 413; nothing stored', async () => {
     const before = await receiptCount();
     const res = await push({ pagati: 'A'.repeat(70 * 1024) });
     expect(res.status).toBe(413);
@@ -192,9 +193,15 @@ describe('MyPay outcome push endpoint', () => {
     const broken: [unknown, number, string, RegExp][] = [
       ['{not json', 400, 'invalid-input', /not valid JSON/],
       [{ idSession: 's' }, 400, 'invalid-input', /body\.pagati/],
+      [{ pagati: bodyOf(good)['pagati'] }, 400, 'invalid-input', /body\.idSession/],
       [{ ...bodyOf(good), extra: 1 }, 400, 'invalid-input', /extra/],
-      [{ pagati: '%%% not base64 %%%' }, 400, 'xml-embedded-invalid', /pagati: invalid base64/],
-      [{ pagati: notPagati }, 400, 'xml-embedded-invalid', /pagati:/],
+      [
+        { pagati: '%%% not base64 %%%', idSession: 's' },
+        400,
+        'xml-embedded-invalid',
+        /pagati: invalid base64/,
+      ],
+      [{ pagati: notPagati, idSession: 's' }, 400, 'xml-embedded-invalid', /pagati:/],
       [
         bodyOf({ ...good, totalPaidCents: 9999 }),
         422,
@@ -225,6 +232,82 @@ describe('MyPay outcome push endpoint', () => {
     const [held] = await receiptsFor('05999999999999999');
     expect(held?.state).toBe('QUARANTINED');
     expect(held?.state_reason).toMatch(/no payment option for domain 80000000002 IUV/);
+  });
+
+  test('a "not paid" outcome (codiceEsitoPagamento 1) closes the attempt of its session NOT_PAID and credits nothing', async () => {
+    const card = await request(api)
+      .post('/api/v1/cards')
+      .set(ERP)
+      .send({
+        domain: MYPAY_DOMAIN,
+        cardNumber: String(process.pid),
+        holder: { fiscalCode: 'RSSMRA85T10A562S', fullName: 'Rossi Mario' },
+      });
+    expect(card.status).toBe(201);
+    const cardCode = (card.body as Json)['cardCode'] as string;
+    const topUp = await request(api)
+      .post(`/api/v1/cards/${cardCode}/top-ups`)
+      .set(ERP)
+      .set('Idempotency-Key', `mypay-push-${process.pid}`)
+      .send({
+        account: 'CANTEEN',
+        amountCents: 1100,
+        payer: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Rossi Mario' },
+      });
+    expect(topUp.status).toBe(201);
+    const { paymentId, iuv } = topUp.body as { paymentId: string; iuv: string };
+    expect(
+      await recordMyPaySession(database.db, {
+        paymentId,
+        sessionId: 'session-not-paid',
+        checkoutUrl: 'http://mypay.test/checkout/session-not-paid',
+      }),
+    ).toBe(true);
+
+    const notPaid = paidPagati(iuv, 0, {
+      outcome: 1,
+      totalPaidCents: 0,
+      lines: [
+        {
+          dueId: `DUE-${iuv}`,
+          paidCents: 0,
+          outcomeText: 'NON ESEGUITO',
+          outcomeDate: today,
+          iur: 'n/a',
+          remittanceInformation: 'Ricarica',
+          collectionData: '9/0107101TS/',
+        },
+      ],
+    });
+    const res = await push(bodyOf(notPaid, 'session-not-paid'));
+    expect(res.status).toBe(200);
+    const [receipt] = await receiptsFor(iuv);
+    // No usable IUR: keyed by MyPay's receipt message id.
+    expect(receipt).toMatchObject({ receipt_key: notPaid.receiptMessageId, amount_cents: 0 });
+    const payment = async () =>
+      ((await request(api).get(`/api/v1/payments/${paymentId}`).set(ERP)).body as Json)['status'];
+    expect(await eventually(async () => (await payment()) === 'NOT_PAID', 10_000)).toBe(true);
+    const balances = (await request(api).get(`/api/v1/cards/${cardCode}`).set(ERP)).body as {
+      accounts: { account: string; balanceCents: number }[];
+    };
+    expect(balances.accounts.find((a) => a.account === 'CANTEEN')?.balanceCents).toBe(0);
+  });
+
+  test('an outcome for a domain that is not a MyPay one is held QUARANTINED as misdirected', async () => {
+    const res = await push(
+      bodyOf(paidPagati('05777777777777777', 400, { domainId: '80000000001' })),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ state: 'QUARANTINED' });
+    const held = (await database
+      .db('receipts')
+      .where({ domain_id: '80000000001', iuv: '05777777777777777' })
+      .first('state', 'state_reason')) as { state: string; state_reason: string };
+    expect(held).toEqual({
+      state: 'QUARANTINED',
+      state_reason:
+        'unexpected caller: MyPay pushed an outcome for domain 80000000001, which is a pagopa domain',
+    });
   });
 
   test('the same outcome pushed again with other content is a 409 conflict, recorded, never applied', async () => {
@@ -258,6 +341,7 @@ describe('MyPay outcome push without a JWT secret', () => {
         .set('content-type', 'application/json')
         .send({
           pagati: Buffer.from(buildPagati(paidPagati('05888888888888888', 900))).toString('base64'),
+          idSession: 'open-session',
         });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ state: 'QUARANTINED' });

@@ -27,7 +27,7 @@ import { parsePagati, type MyPayPaid } from './documents';
 export interface PagatiDelivery {
   readonly brokerId: string;
   readonly stationId: string;
-  /** MyPay's idSession, when known (poll: always; push: when MyPay names it). */
+  /** MyPay's idSession (poll: the attempt's; push: the one MyPay names): links the attempt. */
   readonly sessionId?: string;
   /** Set when the document names a domain that is not ours as a MyPay domain (held, see types). */
   readonly misdirected?: string;

@@ -18,7 +18,10 @@ import { requestLogger } from '../http/app';
  *
  * The request (JSON, at most {@link PUSH_BODY_LIMIT_BYTES}):
  *   `Authorization: Bearer <JWT HS256, signed with MYPAY_PUSH_JWT_SECRET, exp required>`
- *   `{ "pagati": "<base64 of the Pagati document>", "idSession": "<MyPay idSession, optional>" }`
+ *   `{ "pagati": "<base64 of the Pagati document>", "idSession": "<MyPay idSession>" }`
+ * `idSession` (paaSILInviaDovuti's) is required: it links the outcome to the payment attempt it
+ * closes, so an outcome without money (not paid, time limit) closes that attempt too, and the
+ * poller stops asking about it.
  * The answer, after the receipt is committed: 200 `{ outcome: "OK", receiptId, state, duplicate }`
  * (an identical push again is `duplicate: true` and changes nothing; an unknown IUV is stored
  * QUARANTINED and still answered 200, since money has moved). Errors are problem+json: 401 no or
@@ -41,7 +44,7 @@ export type MyPayOutcomesOptions = {
 
 const PushBody = z.strictObject({
   pagati: z.string().min(1).max(PUSH_BODY_LIMIT_BYTES),
-  idSession: z.string().min(1).max(100).optional(),
+  idSession: z.string().min(1).max(100),
 });
 
 /** 401 with the reason; the token itself is never logged. */
@@ -109,7 +112,7 @@ export function mountMyPayOutcomes(app: Express, o: MyPayOutcomesOptions): void 
     const receipt = pagatiToReceipt(paid, xml, {
       brokerId: domain?.brokerFiscalCode ?? 'MYPAY',
       stationId: domain?.stationId ?? 'MYPAY',
-      ...(body.data.idSession === undefined ? {} : { sessionId: body.data.idSession }),
+      sessionId: body.data.idSession,
       ...(misdirected === undefined ? {} : { misdirected }),
     });
     const log = requestLogger(res);
