@@ -259,6 +259,9 @@ export async function startService(
           });
         },
         soapTls,
+        // MyPay's outcome push reads its own body (own limit) and is authenticated by its JWT,
+        // not by the node's certificate subject: it is mounted before both. With in-process
+        // mTLS the handshake still wants a client certificate signed by SOAP_TLS_CA_FILE.
         mypayDomains
           ? (app) => mountMyPayOutcomes(app, { domains, intake, auth: mypayPushAuth })
           : undefined,
