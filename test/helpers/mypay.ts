@@ -20,14 +20,14 @@ export const MYPAY_IPA_CODE = 'C_PCHIARO';
 
 /**
  * The demo domains with the MyPay municipality's IPA code (codIpaEnte), which its client needs,
- * written to a temporary file for DOMAINS_FILE.
+ * written to a temporary file for DOMAINS_FILE (one per test process, rewritten by each call).
  */
 export function myPayDomainsFile(): string {
   const demo = JSON.parse(
     fs.readFileSync(path.join(REPO_ROOT, 'fixtures', 'domains.demo.json'), 'utf8'),
   ) as { domains: { fiscalCode: string; mypayIpaCode?: string }[] };
   for (const d of demo.domains) if (d.fiscalCode === MYPAY_DOMAIN) d.mypayIpaCode = MYPAY_IPA_CODE;
-  const file = path.join(os.tmpdir(), `domains.mypay.${process.pid}.${Date.now()}.json`);
+  const file = path.join(os.tmpdir(), `domains.mypay.${process.pid}.json`);
   fs.writeFileSync(file, JSON.stringify(demo));
   return file;
 }
