@@ -23,6 +23,9 @@ import { startWorkers, type WorkerDefinition } from './entry-points/worker/start
 import { receiptIntakeDeps } from './entry-points/soap/handlers/pa-send-rt';
 import { reconcileProcessor } from './entry-points/worker/reconcile-processor';
 import { startRecoveryScheduler } from './entry-points/worker/recovery-scheduler';
+import { myPaySources, startMyPayPoller } from './entry-points/worker/mypay-poller';
+import { MYPAY_OUTCOMES_PATH, mountMyPayOutcomes } from './entry-points/soap/mypay-outcomes';
+import type { Domains } from './shared/domains-config';
 import {
   reportingFlowSources,
   startReportingFetcher,
@@ -70,6 +73,7 @@ export async function startService(
   // Read before anything connects: a broken domains file must stop the start at once.
   const domains = loadDomains(config.domainsFile);
   const soapTls = has(role, 'soap') ? readSoapTls(config) : undefined;
+  const mypayPushAuth = has(role, 'soap') ? myPayPushAuth(config, domains, logger) : undefined;
 
   const startServer = async (
     name: 'api' | 'soap' | 'simulator',
@@ -77,6 +81,7 @@ export async function startService(
     checks: readonly DependencyCheck[],
     mount?: (app: Express) => void,
     tls?: MutualTls,
+    mountFirst?: (app: Express) => void,
   ): Promise<void> => {
     const app = createHttpApp({
       server: name,
@@ -86,6 +91,7 @@ export async function startService(
       healthCheckTimeoutMs: config.healthCheckTimeoutMs,
       bodyLimitBytes: config.httpBodyLimitBytes,
       ...(mount === undefined ? {} : { mount }),
+      ...(mountFirst === undefined ? {} : { mountFirst }),
     });
     const server = await listen(
       app,
@@ -109,6 +115,11 @@ export async function startService(
         logger,
         adapterSoapBaseUrl: soapUrl,
         timeoutMs: config.nodeTimeoutMs,
+        mypayPush: {
+          url: soapUrl + MYPAY_OUTCOMES_PATH,
+          ...(config.mypayPushJwtSecret === undefined ? {} : { secret: config.mypayPushJwtSecret }),
+          ...(config.mypayPushJwtIssuer === undefined ? {} : { issuer: config.mypayPushJwtIssuer }),
+        },
       });
     });
   };
@@ -133,6 +144,7 @@ export async function startService(
       logger.warn({ waitedMs: REDIS_READY_WAIT_MS }, 'redis not reachable yet; starting anyway');
     }
     const checks = [mariadbCheck(db), redisCheck(redis)];
+    // Started once MyPay's address is known (in `all`, the embedded simulator's, started later).
 
     const queueOptions = {
       prefix: config.queuePrefix,
@@ -197,6 +209,8 @@ export async function startService(
       const scheme = soapTls === undefined ? 'http' : 'https';
       const publicUrl = config.soapPublicUrl ?? `${scheme}://127.0.0.1:${config.soapPort}`;
       const clientSubject = config.soapTls?.clientSubject;
+      const mypayDomains = domains.all.some((d) => d.dialect === 'mypay');
+      const intake = receiptIntakeDeps({ db, domains, config, logger, reconcileQueue });
       await startServer(
         'soap',
         config.soapPort,
@@ -214,6 +228,12 @@ export async function startService(
           });
         },
         soapTls,
+        // MyPay's outcome push reads its own body (own limit) and is authenticated by its JWT,
+        // not by the node's certificate subject: it is mounted before both. With in-process
+        // mTLS the handshake still wants a client certificate signed by SOAP_TLS_CA_FILE.
+        mypayDomains
+          ? (app) => mountMyPayOutcomes(app, { domains, intake, auth: mypayPushAuth })
+          : undefined,
       );
     }
     let apiConfig = config;
@@ -256,6 +276,19 @@ export async function startService(
           ...(embeddedNode
             ? { envFor: (d: DomainConfig) => withPlaceholderSecrets(d, process.env, false) }
             : {}),
+        }),
+      );
+      lifecycle.add(
+        'mypay-poll',
+        startMyPayPoller({
+          db,
+          logger,
+          intake: receiptIntakeDeps({ db, domains, config, logger, reconcileQueue }),
+          sources: myPaySources(domains, apiConfig, { registry: metrics.registry, logger }),
+          delayMs: config.mypayPollDelayMs,
+          intervalMs: config.mypayPollIntervalMs,
+          batchSize: config.mypayPollBatchSize,
+          expiryMs: config.mypayPollExpiryMs,
         }),
       );
     }
@@ -316,4 +349,40 @@ function readSoapTls(config: Config): MutualTls | undefined {
     key: read('SOAP_TLS_KEY_FILE', files.keyFile),
     ca: read('SOAP_TLS_CA_FILE', files.caFile),
   };
+}
+
+/**
+ * How MyPay's outcome push is authenticated: the JWT secret when set. Without one, pushes are
+ * accepted unsigned, with a warning, outside production; in production only when the operator
+ * said so (MYPAY_PUSH_AUTH_DISABLED: a proxy in front authenticates MyPay). Domains without a
+ * `mypay` dialect mount no push endpoint, so they need neither.
+ * @throws Error in production with `mypay` domains, no secret, and no explicit opt-out.
+ */
+function myPayPushAuth(
+  config: Config,
+  domains: Domains,
+  logger: Logger,
+): { secret: string; issuer?: string } | undefined {
+  if (config.mypayPushJwtSecret !== undefined) {
+    return {
+      secret: config.mypayPushJwtSecret,
+      ...(config.mypayPushJwtIssuer === undefined ? {} : { issuer: config.mypayPushJwtIssuer }),
+    };
+  }
+  if (!domains.all.some((d) => d.dialect === 'mypay')) return undefined;
+  if (config.mypayPushAuthDisabled) {
+    logger.warn({}, 'MYPAY_PUSH_AUTH_DISABLED: MyPay outcome pushes are accepted unsigned');
+    return undefined;
+  }
+  if (config.env === 'production') {
+    throw new Error(
+      'MYPAY_PUSH_JWT_SECRET is required with mypay domains when NODE_ENV=production ' +
+        '(or MYPAY_PUSH_AUTH_DISABLED=true when a proxy authenticates MyPay)',
+    );
+  }
+  logger.warn(
+    {},
+    'MYPAY_PUSH_JWT_SECRET not set: MyPay outcome pushes are accepted unsigned (not in production)',
+  );
+  return undefined;
 }

@@ -29,7 +29,8 @@ type PriorRow = { id: number; payload_hash: string };
  */
 export function receiptsRepository(db: Db): ReceiptInbox {
   return {
-    findLinks: (key, attemptCcp) => findLinks(db, key, attemptCcp),
+    findLinks: (key, attemptCcp, attemptSessionId) =>
+      findLinks(db, key, attemptCcp, attemptSessionId),
     store: async (receipt) => {
       const stored = await insertNew(db, receipt);
       if (stored !== undefined) return stored;
@@ -47,6 +48,9 @@ const SELECT_OPTION =
   'SELECT id, debt_position_id FROM payment_options WHERE domain_id = ? AND iuv = ? LIMIT 1';
 const SELECT_ATTEMPT =
   'SELECT id FROM payment_attempts WHERE payment_option_id = ? AND ccp = ? ORDER BY id DESC LIMIT 1';
+const SELECT_MYPAY_ATTEMPT =
+  "SELECT id FROM payment_attempts WHERE payment_option_id = ? AND channel = 'MYPAY' " +
+  'AND session_id = ? ORDER BY id DESC LIMIT 1';
 const INSERT_RECEIPT =
   'INSERT INTO receipts (domain_id, iuv, receipt_key, source, notice_number, broker_id, ' +
   'station_id, outcome, amount_cents, paid_at, payload_hash, raw_xml, parsed, state, ' +
@@ -57,6 +61,7 @@ async function findLinks(
   db: Db,
   key: ReceiptBusinessKey,
   attemptCcp: string | undefined,
+  attemptSessionId: string | undefined,
 ): Promise<ReceiptLinks> {
   const [options] = (await db.raw(SELECT_OPTION, [key.domainId, key.iuv])) as [OptionRow[]];
   const option = options[0];
@@ -65,8 +70,10 @@ async function findLinks(
     debtPositionId: Number(option.debt_position_id),
     paymentOptionId: Number(option.id),
   };
-  if (attemptCcp === undefined) return links;
-  const [attempts] = (await db.raw(SELECT_ATTEMPT, [option.id, attemptCcp])) as [AttemptRow[]];
+  if (attemptCcp === undefined && attemptSessionId === undefined) return links;
+  const [attempts] = (await (attemptCcp !== undefined
+    ? db.raw(SELECT_ATTEMPT, [option.id, attemptCcp])
+    : db.raw(SELECT_MYPAY_ATTEMPT, [option.id, attemptSessionId ?? '']))) as [AttemptRow[]];
   const attempt = attempts[0];
   return attempt === undefined ? links : { ...links, paymentAttemptId: Number(attempt.id) };
 }

@@ -731,6 +731,9 @@ export async function claimPendingAttempts(
     const rows = (await trx('payment_attempts as a')
       .join('payment_options as o', 'o.id', 'a.payment_option_id')
       .where('a.status', 'PENDING')
+      // MyPay attempts have their own poller (mypay-attempts-repository.ts): stamping them here
+      // would only push its next question back.
+      .whereNot('a.channel', 'MYPAY')
       .where('a.created_at', '<', cutoff)
       .where('a.updated_at', '<', cutoff)
       .whereNotExists(function () {

@@ -81,6 +81,13 @@ const EnvSchema = z
     CHECKOUT_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     NODE_REST_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     MYPAY_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    MYPAY_PUSH_JWT_SECRET: z.string().min(1).max(256).optional(),
+    MYPAY_PUSH_JWT_ISSUER: z.string().min(1).max(256).optional(),
+    MYPAY_PUSH_AUTH_DISABLED: booleanFlag.default(false),
+    MYPAY_POLL_DELAY_MS: positiveInt.max(7 * 86_400_000).default(120_000),
+    MYPAY_POLL_INTERVAL_MS: positiveInt.max(3_600_000).default(60_000),
+    MYPAY_POLL_BATCH_SIZE: positiveInt.max(1_000).default(50),
+    MYPAY_POLL_EXPIRY_MS: positiveInt.max(30 * 86_400_000).default(86_400_000),
     NODE_RETRY_ATTEMPTS_MAX: positiveInt.max(10).default(3),
     NODE_RETRY_BACKOFF_BASE_MS: positiveInt.max(60_000).default(200),
     NODE_CIRCUIT_FAILURES_MAX: positiveInt.max(1_000).default(5),
@@ -142,6 +149,32 @@ const EnvSchema = z
         code: 'custom',
         path: ['ERP_WEBHOOK_SECRET'],
         message: 'must be at least 32 characters when NODE_ENV=production',
+      });
+    }
+    // MyPay's outcome push: signed, or explicitly unsigned, never both (which one would win?).
+    if (env.MYPAY_PUSH_AUTH_DISABLED && env.MYPAY_PUSH_JWT_SECRET !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MYPAY_PUSH_AUTH_DISABLED'],
+        message: 'cannot be true while MYPAY_PUSH_JWT_SECRET is set',
+      });
+    }
+    if (
+      env.NODE_ENV === 'production' &&
+      env.MYPAY_PUSH_JWT_SECRET !== undefined &&
+      env.MYPAY_PUSH_JWT_SECRET.length < 32
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MYPAY_PUSH_JWT_SECRET'],
+        message: 'must be at least 32 characters when NODE_ENV=production',
+      });
+    }
+    if (env.MYPAY_POLL_EXPIRY_MS < env.MYPAY_POLL_DELAY_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MYPAY_POLL_EXPIRY_MS'],
+        message: 'must be at least MYPAY_POLL_DELAY_MS',
       });
     }
     if (env.WEBHOOK_BACKOFF_MAX_MS < env.WEBHOOK_BACKOFF_BASE_MS) {
@@ -227,6 +260,18 @@ export type Config = Readonly<{
   nodeRestBaseUrl: string | undefined;
   /** MyPay's host (and prefix); the SIL path `/ws/pa/` comes from wsdl/mypay/pa-per-ente.wsdl. */
   mypayBaseUrl: string | undefined;
+  /** HS256 key of the JWT on MyPay's outcome push; never logged. */
+  mypayPushJwtSecret: string | undefined;
+  /** When set, the push JWT's `iss` must equal it. */
+  mypayPushJwtIssuer: string | undefined;
+  /** Accept unsigned pushes even in production (a proxy authenticates MyPay instead). */
+  mypayPushAuthDisabled: boolean;
+  /** A PENDING MyPay attempt older than this is asked about with paaSILChiediPagati. */
+  mypayPollDelayMs: number;
+  mypayPollIntervalMs: number;
+  mypayPollBatchSize: number;
+  /** A MyPay session still not started this long after the attempt is closed NOT_PAID. */
+  mypayPollExpiryMs: number;
   /** Attempts of an idempotent outbound read, the first included; writes are never retried. */
   nodeRetryAttemptsMax: number;
   nodeRetryBackoffBaseMs: number;
@@ -337,6 +382,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkoutBaseUrl: e.CHECKOUT_BASE_URL,
     nodeRestBaseUrl: e.NODE_REST_BASE_URL,
     mypayBaseUrl: e.MYPAY_BASE_URL,
+    mypayPushJwtSecret: e.MYPAY_PUSH_JWT_SECRET,
+    mypayPushJwtIssuer: e.MYPAY_PUSH_JWT_ISSUER,
+    mypayPushAuthDisabled: e.MYPAY_PUSH_AUTH_DISABLED,
+    mypayPollDelayMs: e.MYPAY_POLL_DELAY_MS,
+    mypayPollIntervalMs: e.MYPAY_POLL_INTERVAL_MS,
+    mypayPollBatchSize: e.MYPAY_POLL_BATCH_SIZE,
+    mypayPollExpiryMs: e.MYPAY_POLL_EXPIRY_MS,
     nodeRetryAttemptsMax: e.NODE_RETRY_ATTEMPTS_MAX,
     nodeRetryBackoffBaseMs: e.NODE_RETRY_BACKOFF_BASE_MS,
     nodeCircuitFailuresMax: e.NODE_CIRCUIT_FAILURES_MAX,

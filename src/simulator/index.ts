@@ -5,6 +5,7 @@
  * - `POST /checkout/ec/v1/carts`: Checkout's cart API; answers 302 to this simulator's page;
  * - `GET /checkout/{session}`: the page where a person picks "pay" or "cancel";
  * - `POST /sim/sessions/{id}/pay|cancel`: the same for tests (JSON);
+ * - `POST /sim/sessions/{id}/push`: MyPay pushes a paid session's outcome again (its retry);
  * - `POST /sim/psp/pay-notice`: a PSP paying a printed notice (verify → getPayment → sendRT);
  * - `POST /sim/portal/spontaneous`: a regional portal's spontaneous card top-up (demand, then pay);
  * - `GET /sim/receipts/held`, `POST /sim/receipts/{receiptId}/deliver`: receipts held back by a
@@ -32,7 +33,13 @@ import {
 } from './node-to-adapter';
 
 import { mountRptNode, RptLedger, sendRts, type SentRpt } from './rpt-node';
-import { mountMyPayNode, payMyPaySession, type MyPaySession } from './mypay-node';
+import {
+  mountMyPayNode,
+  payMyPaySession,
+  pushOutcome,
+  type MyPayPushTarget,
+  type MyPaySession,
+} from './mypay-node';
 import { FlowPublisher, mountReportingNode } from './reporting-flows';
 import { SOAP_SERVICES } from '../entry-points/soap/operations';
 import { WsdlCatalog } from '../adapters/node-client';
@@ -47,6 +54,8 @@ export interface SimulatorDeps {
   readonly adapterSoapBaseUrl: string;
   /** How long a call to the adapter may take (a real node waits a few seconds). */
   readonly timeoutMs: number;
+  /** Where MyPay pushes outcomes; without it MyPay outcomes are only read (paaSILChiediPagati). */
+  readonly mypayPush?: MyPayPushTarget;
 }
 
 const Notice = z.object({
@@ -277,7 +286,9 @@ export class Simulator {
     if (s.mypay !== undefined) {
       payMyPaySession(s.mypay, s.id, this.deps.domains);
       s.state = 'PAID';
-      return { outcome: 'PAID', steps: [], receipts: [], delivered: Promise.resolve() };
+      const pushed = await this.pushMyPay(s, script.delivery);
+      s.steps.push(...pushed.steps);
+      return { outcome: 'PAID', steps: pushed.steps, receipts: [], delivered: pushed.delivered };
     }
     if (s.rpts !== undefined) {
       const { steps } = await sendRts(
@@ -316,6 +327,42 @@ export class Simulator {
     s.steps.push(...run.steps);
     s.receipts.push(...run.receipts);
     return run;
+  }
+
+  /**
+   * MyPay's push of a paid session's outcome, as scripted: `normal` (the default) once,
+   * `duplicate` twice, `delay` after `ms` in the background, `never` lost (only
+   * paaSILChiediPagati will tell the adapter). Other modes are pagoPA receipt scripts.
+   */
+  async pushMyPay(
+    s: Session,
+    delivery: DeliveryScript | undefined,
+  ): Promise<{ steps: Step[]; delivered: Promise<unknown> }> {
+    const target = this.deps.mypayPush;
+    const xml = s.mypay?.pagatiXml;
+    const mode = delivery?.mode ?? 'normal';
+    if (target === undefined || xml === undefined || mode === 'never') {
+      return {
+        steps: [{ operation: 'mypayOutcomePush', outcome: 'NOT_SENT' }],
+        delivered: Promise.resolve(),
+      };
+    }
+    const push = () => pushOutcome(target, s.id, xml, this.deps.timeoutMs);
+    switch (mode) {
+      case 'normal':
+        return { steps: [await push()], delivered: Promise.resolve() };
+      case 'duplicate':
+        return { steps: [await push(), await push()], delivered: Promise.resolve() };
+      case 'delay': {
+        const delivered = new Promise((r) => setTimeout(r, delivery?.ms ?? 1_000)).then(push);
+        return {
+          steps: [{ operation: 'mypayOutcomePush', outcome: 'SCHEDULED' }],
+          delivered: delivered.then((step) => s.steps.push(step)),
+        };
+      }
+      default:
+        throw new AppError('invalid-input', `delivery mode ${mode} is not simulated for MyPay`);
+    }
   }
 
   cancelSession(id: string): Session {
@@ -425,7 +472,7 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
         `POST ${selfUrl(req)}${wsdl.operation('mypay', 'paaSILInviaDovuti').endpointPath}  (paaSILInviaDovuti, paaSILChiediPagati)`,
         `POST ${selfUrl(req)}${wsdl.operation('nodeForPa', 'nodoChiediElencoFlussiRendicontazione').endpointPath}  (nodoChiediElencoFlussiRendicontazione, nodoChiediFlussoRendicontazione)`,
         `GET  ${selfUrl(req)}/checkout/{session}`,
-        `POST ${selfUrl(req)}/sim/sessions/{id}/pay | /cancel`,
+        `POST ${selfUrl(req)}/sim/sessions/{id}/pay | /cancel | /push`,
         `POST ${selfUrl(req)}/sim/psp/pay-notice`,
         `POST ${selfUrl(req)}/sim/portal/spontaneous`,
         `GET  ${selfUrl(req)}/sim/receipts/held`,
@@ -475,6 +522,15 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
     const script = parse(PayBody, req.body, 'body');
     const run = await sim.paySession(req.params.id, script);
     res.status(run.outcome === 'PAID' ? 200 : 422).json(runView(run));
+  });
+  app.post('/sim/sessions/:id/push', async (req: Request<{ id: string }>, res: Response) => {
+    const s = sim.session(req.params.id);
+    if (s.mypay === undefined || s.state !== 'PAID') {
+      throw new AppError('conflict', `session ${s.id} is not a paid MyPay session`);
+    }
+    const pushed = await sim.pushMyPay(s, undefined);
+    s.steps.push(...pushed.steps);
+    res.json({ steps: pushed.steps });
   });
   app.post('/sim/sessions/:id/cancel', (req: Request<{ id: string }>, res: Response) => {
     const s = sim.cancelSession(req.params.id);

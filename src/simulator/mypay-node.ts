@@ -2,8 +2,10 @@
  * The simulator as MyPay (Regione Puglia / Veneto): paaSILInviaDovuti opens a checkout session
  * and answers its url and idSession; paaSILChiediPagati answers the session's state as MyPay does
  * (PAA_PAGAMENTO_NON_INIZIATO while open, PAA_PAGAMENTO_ANNULLATO once cancelled, the Pagati
- * document, codiceEsitoPagamento 0, once paid). MyPay's outcome is pulled by the EC, so paying
- * sends nothing to the adapter. Same wire code as the adapter's client: src/adapters/mypay/*.
+ * document, codiceEsitoPagamento 0, once paid). Once paid, the outcome is also pushed to the
+ * adapter's outcome endpoint (`POST /mypay/v1/outcomes`, JWT HS256 when a secret is configured),
+ * as scripted per payment: pushed once, twice, late, or lost (then only paaSILChiediPagati tells).
+ * Same wire code as the adapter's client: src/adapters/mypay/*.
  */
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
@@ -20,6 +22,9 @@ import {
   parseInviaDovutiRequest,
   type Fault,
 } from '../adapters/mypay/sil-soap';
+import { pushToken } from '../adapters/mypay/push-jwt';
+import { base64XmlEncode } from '../adapters/pagopa/xml';
+import type { Step } from './node-to-adapter';
 import type { Domains } from '../shared/domains-config';
 
 const MYPAY_ID = 'MyPay';
@@ -188,4 +193,50 @@ export function payMyPaySession(
     ),
   );
   return session.pagatiXml;
+}
+
+/** Where and how the simulator pushes outcomes: the adapter's endpoint and the shared secret. */
+export interface MyPayPushTarget {
+  readonly url: string;
+  /** HS256 secret of the bearer JWT; without it the push is sent unsigned. */
+  readonly secret?: string;
+  readonly issuer?: string;
+}
+
+/**
+ * Pushes a paid session's Pagati to the adapter as MyPay does: `{ pagati, idSession }` with a
+ * fresh short-lived token. Never throws: what the adapter answered is the step.
+ */
+export async function pushOutcome(
+  target: MyPayPushTarget,
+  sessionId: string,
+  pagatiXml: string,
+  timeoutMs: number,
+): Promise<Step> {
+  const operation = 'mypayOutcomePush';
+  try {
+    const res = await fetch(target.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(target.secret === undefined
+          ? {}
+          : {
+              authorization: `Bearer ${pushToken(target.secret, target.issuer === undefined ? {} : { issuer: target.issuer })}`,
+            }),
+      },
+      body: JSON.stringify({ pagati: base64XmlEncode(pagatiXml), idSession: sessionId }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    if (res.ok) return { operation, outcome: 'OK' };
+    return {
+      operation,
+      outcome: 'KO',
+      faultCode: `HTTP_${res.status}`,
+      description: text.slice(0, 300),
+    };
+  } catch (err) {
+    return { operation, outcome: 'NO_ANSWER', description: (err as Error).message.slice(0, 300) };
+  }
 }

@@ -9,8 +9,15 @@ import type {
 
 /** The inbox as the use case sees it (MariaDB in production, see receipts-repository.ts). */
 export interface ReceiptInbox {
-  /** Finds the option (domain + IUV) and, for the RT model, the attempt (CCP) of a receipt. */
-  findLinks(key: ReceiptBusinessKey, attemptCcp: string | undefined): Promise<ReceiptLinks>;
+  /**
+   * Finds the option (domain + IUV) and the attempt of a receipt: by CCP for the RT model, by
+   * MyPay's idSession for MyPay outcomes.
+   */
+  findLinks(
+    key: ReceiptBusinessKey,
+    attemptCcp: string | undefined,
+    attemptSessionId?: string,
+  ): Promise<ReceiptLinks>;
   /**
    * Stores a receipt durably in one transaction, or finds it already there (identical content)
    * or there with other content (then records the conflict). Resolves only after the commit.
@@ -75,7 +82,11 @@ export async function acceptReceipt(
   log: ReceiptLog = deps.log,
 ): Promise<AcceptResult> {
   const payloadHash = deps.hash(incoming.parsed);
-  const links = await deps.inbox.findLinks(incoming.key, incoming.attemptCcp);
+  const links = await deps.inbox.findLinks(
+    incoming.key,
+    incoming.attemptCcp,
+    incoming.attemptSessionId,
+  );
   const known = links.paymentOptionId !== undefined || links.paymentAttemptId !== undefined;
   // A misdirected receipt is held even when its position is known: who delivered it is in doubt.
   const held = !known || incoming.misdirected !== undefined;

@@ -3,8 +3,11 @@
  * reduced to what the adapter decides on. The wire names stay in src/adapters/pagopa.
  */
 
-/** Which primitive delivered the receipt (RECOVERY: fetched by missing-receipt recovery). */
-export type ReceiptSource = 'PA_SEND_RT' | 'PA_SEND_RT_V2' | 'PAA_INVIA_RT' | 'RECOVERY';
+/**
+ * Which primitive delivered the receipt (RECOVERY: fetched by missing-receipt recovery; MYPAY: a
+ * MyPay Pagati document, pushed to our outcome endpoint or read with paaSILChiediPagati).
+ */
+export type ReceiptSource = 'PA_SEND_RT' | 'PA_SEND_RT_V2' | 'PAA_INVIA_RT' | 'MYPAY' | 'RECOVERY';
 
 /**
  * The payment outcome a receipt states: PAID (new-model outcome OK, RT 0), NOT_PAID (RT 1, or a
@@ -45,6 +48,8 @@ export type IncomingReceipt = {
   readonly parsed: unknown;
   /** RT model: the CCP identifies the payment attempt the receipt closes. */
   readonly attemptCcp?: string;
+  /** MyPay: the idSession (paaSILInviaDovuti) identifies the payment attempt the outcome closes. */
+  readonly attemptSessionId?: string;
   /**
    * Set when the node delivered it through a broker, station or domain we do not expect for it:
    * the receipt is held QUARANTINED with this reason (the money is real) while the node is told

@@ -24,6 +24,11 @@ export type HttpAppOptions = {
   healthCheckTimeoutMs: number;
   bodyLimitBytes: number;
   mount?: (app: Express) => void;
+  /**
+   * Routes that read their own body with their own limit (MyPay's outcome push), mounted after
+   * the request context and before the shared body parsers, which would otherwise read it first.
+   */
+  mountFirst?: (app: Express) => void;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -43,6 +48,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.set('trust proxy', false);
 
   app.use(requestContext(options.server, logger, metrics));
+  options.mountFirst?.(app);
   app.use(express.json({ limit: options.bodyLimitBytes }));
   // CSV imports (billing runs) arrive as text; the same limit applies.
   app.use(express.text({ type: ['text/csv', 'text/plain'], limit: options.bodyLimitBytes }));
