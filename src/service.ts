@@ -188,6 +188,7 @@ export async function startService(
           intake: receiptIntakeDeps({ db, domains, config, logger, reconcileQueue }),
           nodeBaseUrl: config.nodeBaseUrl,
           nodeTimeoutMs: config.nodeTimeoutMs,
+          client: { settings: config, registry: metrics.registry },
           delayMs: config.recoveryDelayMs,
           intervalMs: config.recoveryIntervalMs,
         }),

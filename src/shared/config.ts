@@ -80,6 +80,7 @@ const EnvSchema = z
     NODE_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
     CHECKOUT_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     NODE_REST_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    NODE_REST_HELPDESK_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     MYPAY_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     NODE_RETRY_ATTEMPTS_MAX: positiveInt.max(10).default(3),
     NODE_RETRY_BACKOFF_BASE_MS: positiveInt.max(60_000).default(200),
@@ -225,6 +226,8 @@ export type Config = Readonly<{
   checkoutBaseUrl: string | undefined;
   /** pagoPA's biz-events receipt service (`.../organizations/{cf}/receipts/...` is appended). */
   nodeRestBaseUrl: string | undefined;
+  /** pagoPA's biz-events Helpdesk API (`.../events/organizations/{cf}/iuvs/{iuv}` is appended). */
+  nodeRestHelpdeskBaseUrl: string | undefined;
   /** MyPay's host (and prefix); the SIL path `/ws/pa/` comes from wsdl/mypay/pa-per-ente.wsdl. */
   mypayBaseUrl: string | undefined;
   /** Attempts of an idempotent outbound read, the first included; writes are never retried. */
@@ -336,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     checkoutBaseUrl: e.CHECKOUT_BASE_URL,
     nodeRestBaseUrl: e.NODE_REST_BASE_URL,
+    nodeRestHelpdeskBaseUrl: e.NODE_REST_HELPDESK_BASE_URL,
     mypayBaseUrl: e.MYPAY_BASE_URL,
     nodeRetryAttemptsMax: e.NODE_RETRY_ATTEMPTS_MAX,
     nodeRetryBackoffBaseMs: e.NODE_RETRY_BACKOFF_BASE_MS,
