@@ -81,6 +81,7 @@ export function pagopaReceiptSource(options: PagopaRecoveryOptions): ReceiptSour
  */
 const Amount = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d{1,2})?$/)]);
 const text = (max: number) => z.string().min(1).max(max);
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$/;
 const optText = (max: number) => z.string().max(max).nullish();
 
 const JsonSubject = z.object({
@@ -136,13 +137,10 @@ const JsonReceipt = z.object({
   primaryCiIncurredFee: Amount.nullish(),
   idBundle: optText(70),
   idCiBundle: optText(70),
-  /** A date only (`yyyy-MM-dd`) in this model. */
+  /** A date only (`yyyy-MM-dd`) in the current model; a date-time in earlier answers. */
   paymentDateTime: z.string().nullish(),
   /** The date-time (`yyyy-MM-ddTHH:mm:ss`, Italian time), as paSendRT gives paymentDateTime. */
-  paymentDateTimeFormatted: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$/)
-    .nullish(),
+  paymentDateTimeFormatted: z.string().regex(LOCAL_DATE_TIME).nullish(),
   applicationDate: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/)
@@ -272,7 +270,9 @@ export function bizEventsReceipt(raw: string): Receipt {
     ...present({
       bundleId: r.idBundle,
       creditorBundleId: r.idCiBundle,
-      paymentDateTime: r.paymentDateTimeFormatted,
+      paymentDateTime:
+        r.paymentDateTimeFormatted ??
+        (LOCAL_DATE_TIME.test(r.paymentDateTime ?? '') ? r.paymentDateTime : undefined),
       applicationDate: r.applicationDate,
       transferDate: r.transferDate,
     }),
