@@ -255,6 +255,14 @@ describe('missing-receipt recovery (new model, biz-events)', () => {
       code: 'upstream-error',
       message: expect.stringMatching(/paymentAmount 19\.00 != sum of transferAmount 18\.00/),
     });
+    // Several biz-events for one IUV (BZ_422_003): a refusal, not retried, nothing guessed.
+    helpdesk()
+      .get(byIuv(iuv))
+      .reply(422, { title: 'Unprocessable Entity', status: 422, code: 'BZ_422_003' });
+    await expect(source.findReceipt(attemptOf(iuv))).rejects.toMatchObject({
+      code: 'upstream-error',
+      details: { status: 422, title: 'Unprocessable Entity' },
+    });
     // A biz-event without a payment token cannot name the receipt.
     helpdesk().get(byIuv(iuv)).times(2).reply(200, { id: 'x', debtorPosition: { iuv } });
     await expect(source.findReceipt(attemptOf(iuv))).rejects.toMatchObject({
