@@ -38,6 +38,7 @@ import {
 } from './entry-points/worker/webhook-dispatcher';
 import { mountSimulator } from './simulator';
 import { ensureDemoCards } from './simulator/demo-data';
+import { BIZEVENTS_HELPDESK_PATH, BIZEVENTS_SERVICE_PATH } from './simulator/bizevents';
 
 export const ROLES = ['all', 'api', 'soap', 'worker', 'simulator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -250,6 +251,9 @@ export async function startService(
           checkoutBaseUrl: config.checkoutBaseUrl ?? upstreams.checkoutBaseUrl,
           nodeBaseUrl: config.nodeBaseUrl ?? upstreams.nodeBaseUrl,
           mypayBaseUrl: config.mypayBaseUrl ?? upstreams.mypayBaseUrl,
+          nodeRestBaseUrl: config.nodeRestBaseUrl ?? upstreams.nodeRestBaseUrl,
+          nodeRestHelpdeskBaseUrl:
+            config.nodeRestHelpdeskBaseUrl ?? upstreams.nodeRestHelpdeskBaseUrl,
         };
       }
       // Tests run `all` too (NODE_ENV=test) and bring their own cards.
@@ -270,6 +274,7 @@ export async function startService(
           intake: receiptIntakeDeps({ db, domains, config, logger, reconcileQueue }),
           nodeBaseUrl: apiConfig.nodeBaseUrl,
           nodeTimeoutMs: config.nodeTimeoutMs,
+          client: { settings: apiConfig, registry: metrics.registry },
           delayMs: config.recoveryDelayMs,
           intervalMs: config.recoveryIntervalMs,
           // The embedded simulator checks no password: placeholders for those not set.
@@ -320,12 +325,16 @@ function simulatorUpstreams(base: string): {
   checkoutBaseUrl: string;
   nodeBaseUrl: string;
   mypayBaseUrl: string;
+  nodeRestBaseUrl: string;
+  nodeRestHelpdeskBaseUrl: string;
 } {
   const wsdl = WsdlCatalog.load(WSDL_DIR);
   return {
     checkoutBaseUrl: base,
     nodeBaseUrl: base + wsdl.operation('nodoPerPa', 'nodoInviaRPT').endpointPath,
     mypayBaseUrl: base,
+    nodeRestBaseUrl: base + BIZEVENTS_SERVICE_PATH,
+    nodeRestHelpdeskBaseUrl: base + BIZEVENTS_HELPDESK_PATH,
   };
 }
 

@@ -80,6 +80,7 @@ const EnvSchema = z
     NODE_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
     CHECKOUT_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     NODE_REST_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    NODE_REST_HELPDESK_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     MYPAY_BASE_URL: urlWithProtocol(['http:', 'https:']).optional(),
     MYPAY_PUSH_JWT_SECRET: z.string().min(1).max(256).optional(),
     MYPAY_PUSH_JWT_ISSUER: z.string().min(1).max(256).optional(),
@@ -258,6 +259,8 @@ export type Config = Readonly<{
   checkoutBaseUrl: string | undefined;
   /** pagoPA's biz-events receipt service (`.../organizations/{cf}/receipts/...` is appended). */
   nodeRestBaseUrl: string | undefined;
+  /** pagoPA's biz-events Helpdesk API (`.../events/organizations/{cf}/iuvs/{iuv}` is appended). */
+  nodeRestHelpdeskBaseUrl: string | undefined;
   /** MyPay's host (and prefix); the SIL path `/ws/pa/` comes from wsdl/mypay/pa-per-ente.wsdl. */
   mypayBaseUrl: string | undefined;
   /** HS256 key of the JWT on MyPay's outcome push; never logged. */
@@ -381,6 +384,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     checkoutBaseUrl: e.CHECKOUT_BASE_URL,
     nodeRestBaseUrl: e.NODE_REST_BASE_URL,
+    nodeRestHelpdeskBaseUrl: e.NODE_REST_HELPDESK_BASE_URL,
     mypayBaseUrl: e.MYPAY_BASE_URL,
     mypayPushJwtSecret: e.MYPAY_PUSH_JWT_SECRET,
     mypayPushJwtIssuer: e.MYPAY_PUSH_JWT_ISSUER,

@@ -11,7 +11,9 @@
  * - `GET /sim/receipts/held`, `POST /sim/receipts/{receiptId}/deliver`: receipts held back by a
  *   `never` script, and their late delivery (the node's retry queue);
  * - `POST /sim/flows/publish`, and nodeForPa's flow list and flow: the PSP's reporting flows of
- *   what it collected (reporting-flows.ts).
+ *   what it collected (reporting-flows.ts);
+ * - biz-events of what it collected, by creditor and IUV (Helpdesk API) and by receipt id
+ *   (receipt service), for the adapter's missing-receipt recovery (bizevents.ts).
  * Paying sends paGetPaymentV2 then paSendRTV2 to the adapter's paForNode door; `delivery` scripts
  * the receipt's delivery (see node-to-adapter.ts). The RT model (nodoInviaRPT / carts, paid with
  * paaInviaRT) is in rpt-node.ts. State is in memory: it is a simulator.
@@ -41,6 +43,12 @@ import {
   type MyPaySession,
 } from './mypay-node';
 import { FlowPublisher, mountReportingNode } from './reporting-flows';
+import {
+  BIZEVENTS_HELPDESK_PATH,
+  BIZEVENTS_SERVICE_PATH,
+  BizEventsStore,
+  mountBizEvents,
+} from './bizevents';
 import { SOAP_SERVICES } from '../entry-points/soap/operations';
 import { WsdlCatalog } from '../adapters/node-client';
 import { WSDL_DIR } from '../entry-points/soap/soap-server';
@@ -145,10 +153,13 @@ export class Simulator {
   readonly flows = new FlowPublisher();
   /** The RT-model node's RPTs and RTs (nodoChiediCopiaRT, nodoChiediStatoRPT). */
   readonly rptLedger = new RptLedger();
+  /** What pagoPA's biz-events know of the PSP's payments, for receipt recovery. */
+  readonly bizEvents: BizEventsStore;
   private readonly base: string;
 
   constructor(private readonly deps: SimulatorDeps) {
     this.base = deps.adapterSoapBaseUrl.replace(/\/+$/, '');
+    this.bizEvents = new BizEventsStore(deps.domains);
     this.door = new AdapterDoor({
       url: this.base + SOAP_SERVICES.paForNode.path,
       domains: deps.domains,
@@ -264,6 +275,7 @@ export class Simulator {
     }
     // The money is collected: the PSP reports it whatever happens to the receipts' delivery.
     this.flows.collected(receipts);
+    this.bizEvents.collected(receipts);
     const order = opts.outOfOrder === true ? [...receipts].reverse() : receipts;
     const background: Promise<unknown>[] = [];
     for (const r of order) {
@@ -461,6 +473,7 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
     domains: deps.domains,
     publisher: sim.flows,
   });
+  mountBizEvents(app, sim.bizEvents);
 
   app.get('/', (req: Request, res: Response) => {
     res.json({
@@ -479,6 +492,8 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
         `POST ${selfUrl(req)}/sim/receipts/{receiptId}/deliver`,
         `POST ${selfUrl(req)}/sim/flows/publish  { domain, date? }`,
         `GET  ${selfUrl(req)}/sim/flows`,
+        `GET  ${selfUrl(req)}${BIZEVENTS_HELPDESK_PATH}/events/organizations/{cf}/iuvs/{iuv}  (biz-events Helpdesk)`,
+        `GET  ${selfUrl(req)}${BIZEVENTS_SERVICE_PATH}/organizations/{cf}/receipts/{iur}  (biz-events receipts)`,
       ],
       sessions: sim.sessions.size,
     });

@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { parsePaSendRtResponse } from '../../src/adapters/pagopa/pa-for-node';
+import {
+  parsePaSendRtResponse,
+  receiptIdentity,
+  type Receipt,
+} from '../../src/adapters/pagopa/pa-for-node';
 import { parsePaaInviaRTResponse } from '../../src/adapters/pagopa/old-model-soap';
 import { QUEUES, reconcileJobId } from '../../src/adapters/queues';
 import type { Db } from '../../src/data-access/db';
@@ -197,9 +201,10 @@ describe('receipt intake over SOAP', () => {
         notice_number: `3${iuv}`,
         raw_xml: xml,
       });
-      const parsed = jsonColumn(row!.parsed) as { receiptId: string; amountCents: number };
+      const parsed = jsonColumn(row!.parsed) as Receipt;
       expect(parsed).toMatchObject({ receiptId: key.receiptKey, amountCents: 4560 });
-      expect(row!.payload_hash).toBe(contentHash(parsed));
+      // Hashed by identity, so a copy recovered from biz-events is the same receipt.
+      expect(row!.payload_hash).toBe(contentHash(receiptIdentity(parsed)));
       const history = await receiptHistory(database.db, Number(row!.id));
       expect(history).toEqual([
         expect.objectContaining({ fromState: null, toState: 'RECEIVED', actor: 'soap-intake' }),
@@ -229,10 +234,24 @@ describe('receipt intake over SOAP', () => {
       expect(await queue.getJob(reconcileJobId(key))).toBeUndefined();
     });
 
-    test('the same key with different content is PAA_RECEIPT_DUPLICATA, kept once as a conflict, never applied', async () => {
-      const modified = xml.replace(
+    test('a resend that differs only in descriptive text (a name) is the same receipt: OK, nothing stored', async () => {
+      const renamed = xml.replace(
         '<fullName>Mario Rossi</fullName>',
-        '<fullName>Maria Rossi</fullName>',
+        '<fullName>ROSSI MARIO</fullName>',
+      );
+      const res = await post(paForNode, renamed);
+      expect(parsePaSendRtResponse(res.text)).toEqual({ version: 1, outcome: 'OK' });
+      const [row, ...others] = await receiptsFor(database.db, iuv);
+      expect(others).toHaveLength(0);
+      expect(row!.raw_xml).toBe(xml);
+      expect(await database.db('receipt_conflicts').where({ receipt_id: row!.id })).toHaveLength(0);
+    });
+
+    test('the same key with different content is PAA_RECEIPT_DUPLICATA, kept once as a conflict, never applied', async () => {
+      // Another account credited: a different receipt, whatever the rest says.
+      const modified = xml.replace(
+        '<IBAN>IT60X0542811101000000123456</IBAN>',
+        '<IBAN>IT02A0301503200000003517230</IBAN>',
       );
       const [original] = await receiptsFor(database.db, iuv);
 

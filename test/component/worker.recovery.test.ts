@@ -201,7 +201,7 @@ describe('missing-receipt recovery (RT model)', () => {
     expect(await database.db('receipts').where({ iuv })).toHaveLength(0);
   });
 
-  test('new-model attempts are not asked until their receipt source exists', async () => {
+  test('new-model attempts are not asked without the biz-events configuration (counted unsupported)', async () => {
     const iuv = nextIuv();
     const pagopa = parseDomainsConfig(demo, 'demo');
     await givenPositions(database.db, [

@@ -28,6 +28,8 @@ export interface NodeClientSettings {
   readonly nodeBaseUrl: string | undefined;
   readonly checkoutBaseUrl: string | undefined;
   readonly nodeRestBaseUrl: string | undefined;
+  /** The biz-events Helpdesk API (receipt id by creditor and IUV); pagopa receipt recovery. */
+  readonly nodeRestHelpdeskBaseUrl?: string | undefined;
   readonly mypayBaseUrl: string | undefined;
   readonly nodeTimeoutMs: number;
   readonly nodeRetryAttemptsMax: number;
@@ -114,6 +116,9 @@ export function createNodeClient(
         ...(password === undefined ? {} : { password }),
         ...(s.checkoutBaseUrl === undefined ? {} : { checkoutBaseUrl: s.checkoutBaseUrl }),
         ...(s.nodeRestBaseUrl === undefined ? {} : { restBaseUrl: s.nodeRestBaseUrl }),
+        ...(s.nodeRestHelpdeskBaseUrl === undefined
+          ? {}
+          : { helpdeskBaseUrl: s.nodeRestHelpdeskBaseUrl }),
         ...(s.nodeBaseUrl === undefined ? {} : { nodeBaseUrl: s.nodeBaseUrl }),
       });
     }

@@ -4,7 +4,12 @@
  *   notices, amounts in integer cents); Checkout answers 302 and its Location is the redirect;
  * - receipts are recovered from the biz-events service
  *   (`GET <NODE_REST_BASE_URL>/organizations/{cf}/receipts/{iur}[/paymentoptions/{iuv}]`),
- *   which pagoPA throttles: call it on a missing receipt, never in a loop;
+ *   which pagoPA throttles: call it on a missing receipt, never in a loop. That service finds a
+ *   receipt only by its id (IUR = the node's paymentToken), which the EC learns from the receipt
+ *   itself; the one lookup by creditor and IUV is the biz-events Helpdesk API's
+ *   `GET <NODE_REST_HELPDESK_BASE_URL>/events/organizations/{cf}/iuvs/{iuv}`
+ *   (getBizEventByOrganizationFiscalCodeAndIuv, pagopa-biz-events-service), whose answer is the
+ *   biz-event and carries the paymentToken;
  * - reporting flows come from nodeForPa (nodoChiediElencoFlussiRendicontazione /
  *   nodoChiediFlussoRendicontazione), which still wants the station password in the body.
  * Every call carries the domain's `Ocp-Apim-Subscription-Key` (a secret, never logged).
@@ -22,6 +27,8 @@ import type {
   PaymentStarter,
   ReceiptCopier,
   ReceiptCopy,
+  ReceiptIdFinder,
+  ReceiptIdLookup,
   ReceiptKey,
   ReportingFlowRef,
   ReportingFlowSource,
@@ -35,6 +42,8 @@ export const CHECKOUT_CARTS_PATH = '/checkout/ec/v1/carts';
 export interface PagopaClientOptions extends ClientContext {
   readonly checkoutBaseUrl?: string;
   readonly restBaseUrl?: string;
+  /** The biz-events Helpdesk API (lookup by creditor and IUV). */
+  readonly helpdeskBaseUrl?: string;
   readonly nodeBaseUrl?: string;
   readonly subscriptionKey: string;
   /** The station password, needed by nodeForPa only. */
@@ -64,7 +73,7 @@ function required(value: string | undefined, what: string): string {
 }
 
 export class PagopaNodeClient
-  implements PaymentStarter<CheckoutCartInput>, ReceiptCopier, ReportingFlowSource
+  implements PaymentStarter<CheckoutCartInput>, ReceiptCopier, ReceiptIdFinder, ReportingFlowSource
 {
   readonly dialect = 'pagopa' as const;
 
@@ -187,6 +196,55 @@ export class PagopaNodeClient
     });
   }
 
+  /**
+   * The receipt id of a notice's payment, from the biz-events Helpdesk API by creditor and IUV
+   * (getBizEventByOrganizationFiscalCodeAndIuv). 404 (BZ_404_004) gives `not-found`: not paid, or
+   * not yet known to biz-events. The biz-event's `paymentInfo.paymentToken` is the receipt id
+   * (biz-events' own receipt lookup matches the IUR against it).
+   * @throws AppError('upstream-error') for 422 (BZ_422_003, several events for the IUV), another
+   * refusal (details.status), or a 200 that is not a biz-event with a payment token (transient).
+   */
+  async findReceiptId(key: {
+    readonly domainId: string;
+    readonly iuv: string;
+  }): Promise<ReceiptIdLookup> {
+    const base = required(this.o.helpdeskBaseUrl, 'NODE_REST_HELPDESK_BASE_URL');
+    const enc = encodeURIComponent;
+    const operation = 'getBizEventByOrganizationFiscalCodeAndIuv';
+    return this.o.transport.call<ReceiptIdLookup>({
+      dialect: 'pagopa',
+      operation,
+      upstream: base,
+      idempotent: true,
+      request: {
+        method: 'GET',
+        url:
+          base.replace(/\/+$/, '') +
+          `/events/organizations/${enc(key.domainId)}/iuvs/${enc(key.iuv)}`,
+        headers: { accept: 'application/json', ...subscriptionHeader(this.o.subscriptionKey) },
+      },
+      interpret: (res) => {
+        if (res.status === 404) return { kind: 'not-found', reason: 'HTTP 404' };
+        if (res.status !== 200) {
+          throw upstreamError(
+            `biz-event by IUV: HTTP ${res.status}`,
+            { operation, status: res.status, ...problemSummary(res) },
+            { transient: res.status >= 500 },
+          );
+        }
+        const event = bizEventOf(res.body);
+        if (event === undefined) {
+          throw upstreamError(
+            'biz-event by IUV: the answer is not a biz-event with a paymentToken',
+            { operation, status: 200 },
+            { transient: true },
+          );
+        }
+        return { kind: 'found', ...event };
+      },
+    });
+  }
+
   private nodeForPa<T>(operation: string, envelope: string, parse: (xml: string) => T): Promise<T> {
     const base = required(this.o.nodeBaseUrl, 'NODE_BASE_URL');
     return this.o.transport.call({
@@ -247,6 +305,21 @@ export class PagopaNodeClient
     }
     return res.flowXml;
   }
+}
+
+/** The receipt id and event id of a biz-event document; undefined when it is not one. */
+function bizEventOf(body: string): { receiptId: string; bizEventId?: string } | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== 'object' || doc === null) return undefined;
+  const e = doc as { id?: unknown; receiptId?: unknown; paymentInfo?: { paymentToken?: unknown } };
+  const token = e.paymentInfo?.paymentToken ?? e.receiptId;
+  if (typeof token !== 'string' || token === '') return undefined;
+  return { receiptId: token, ...(typeof e.id === 'string' ? { bizEventId: e.id } : {}) };
 }
 
 function badNotice(i: number, why: string): AppError {

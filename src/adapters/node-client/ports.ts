@@ -51,6 +51,24 @@ export interface ReceiptCopier {
   copy(key: ReceiptKey): Promise<ReceiptCopy>;
 }
 
+/** The receipt id (IUR = paymentToken) of a notice's payment, as pagoPA's biz-events know it. */
+export type ReceiptIdLookup =
+  | {
+      readonly kind: 'found';
+      readonly receiptId: string;
+      /** The biz-event's own id, for the logs. */
+      readonly bizEventId?: string;
+    }
+  | { readonly kind: 'not-found'; readonly reason: string };
+
+/**
+ * New model: finds the receipt id of a notice's payment from the creditor and the IUV, which is
+ * all the EC knows before the receipt arrives (the paymentToken is made by the node).
+ */
+export interface ReceiptIdFinder {
+  findReceiptId(key: { readonly domainId: string; readonly iuv: string }): Promise<ReceiptIdLookup>;
+}
+
 export interface PendingPayment {
   readonly domainId: string;
   readonly iuv: string;

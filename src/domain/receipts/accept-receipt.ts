@@ -31,7 +31,7 @@ export type AcceptReceiptDeps = {
   scheduleReconcile: (receiptId: number, key: ReceiptBusinessKey) => Promise<void>;
   /** How long the answer may wait for the enqueue; the receipt is already safe by then. */
   scheduleTimeoutMs: number;
-  /** SHA-256 of the canonical form of a parsed receipt. */
+  /** SHA-256 of the canonical form of a parsed receipt (or of its `hashed` part). */
   hash: (parsed: unknown) => string;
   log: ReceiptLog;
 };
@@ -81,7 +81,7 @@ export async function acceptReceipt(
   incoming: IncomingReceipt,
   log: ReceiptLog = deps.log,
 ): Promise<AcceptResult> {
-  const payloadHash = deps.hash(incoming.parsed);
+  const payloadHash = deps.hash(incoming.hashed ?? incoming.parsed);
   const links = await deps.inbox.findLinks(
     incoming.key,
     incoming.attemptCcp,

@@ -46,6 +46,12 @@ export type IncomingReceipt = {
    * hash decides whether a resend is identical.
    */
   readonly parsed: unknown;
+  /**
+   * The part of `parsed` whose hash decides identity, when not all of it: a new-model receipt
+   * reaches us pushed (paSendRT) or recovered (biz-events JSON), and only what both carry
+   * faithfully is compared (see adapters/pagopa/pa-for-node/receipt-identity.ts).
+   */
+  readonly hashed?: unknown;
   /** RT model: the CCP identifies the payment attempt the receipt closes. */
   readonly attemptCcp?: string;
   /** MyPay: the idSession (paaSILInviaDovuti) identifies the payment attempt the outcome closes. */

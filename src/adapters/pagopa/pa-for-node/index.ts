@@ -27,6 +27,7 @@ export * from './pa-verify';
 export * from './pa-get-payment';
 export * from './pa-send-rt';
 export * from './pa-demand';
+export * from './receipt-identity';
 
 /** The operations of paForNode.wsdl; each is also its soapAction. */
 export const PA_FOR_NODE_OPERATIONS = [

@@ -1,6 +1,7 @@
 import {
   buildPaSendRtResponse,
   readPaSendRtRequest,
+  receiptIdentity,
   type PaSendRtVersion,
   type Receipt,
 } from '../../../adapters/pagopa/pa-for-node';
@@ -140,5 +141,7 @@ function incomingReceipt(
     ...(paidAt === undefined ? {} : { paidAt }),
     rawXml,
     parsed: receipt,
+    // A recovered copy of this receipt (biz-events) must hash the same: compare the identity.
+    hashed: receiptIdentity(receipt),
   };
 }
