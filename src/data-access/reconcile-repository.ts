@@ -225,13 +225,34 @@ export async function reconcileReceipt(
   receiptId: number,
   actor: string,
 ): Promise<ReconcileOutcome> {
-  try {
-    const done = await reconcileInTwoRoundTrips(db, receiptId, actor);
-    if (done !== undefined) return done;
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
+  if (await hasCompoundStatements(db)) {
+    try {
+      const done = await reconcileInTwoRoundTrips(db, receiptId, actor);
+      if (done !== undefined) return done;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
   }
   return reconcileStepwise(db, receiptId, actor);
+}
+
+const compoundStatements = new WeakMap<Db, Promise<boolean>>();
+
+/**
+ * Whether the server runs anonymous compound statements (`BEGIN NOT ATOMIC … END`): MariaDB does,
+ * MySQL does not and gets the stepwise path. Asked once per pool.
+ */
+function hasCompoundStatements(db: Db): Promise<boolean> {
+  let known = compoundStatements.get(db);
+  if (known === undefined) {
+    known = db
+      .raw('SELECT VERSION() AS version')
+      .then(([rows]: [{ version: string }[]]) => /mariadb/i.test(rows[0]?.version ?? ''));
+    // A failed question is asked again next time (the database may be down right now).
+    known.catch(() => compoundStatements.delete(db));
+    compoundStatements.set(db, known);
+  }
+  return known;
 }
 
 /** mysql2's connection, as far as this module uses it. */
