@@ -40,9 +40,10 @@ export function rtReceiptSource(options: RtRecoveryOptions): ReceiptSource {
   const env = options.env ?? process.env;
   return {
     async findReceipt(attempt: AttemptToRecover): Promise<ReceiptLookup> {
-      if (attempt.ccp === null) {
-        throw new AppError('invalid-input', `attempt ${attempt.attemptId} has no CCP`);
-      }
+      // No RPT was sent for it (a notice paid at a PSP, a top-up without a return URL): the node
+      // knows it by the PSP's CCP only once paaAttivaRPT recorded one. Nothing to ask yet, and
+      // not an error to shout about on every run.
+      if (attempt.ccp === null) return { found: false, upstreamState: 'NO_CCP' };
       const passwordEnv = options.domain.stationPasswordEnv;
       const password = passwordEnv === undefined ? undefined : env[passwordEnv];
       if (password === undefined || password === '') {
