@@ -7,7 +7,10 @@ import { eventually, spawnCli, waitForExit } from '../helpers/service';
  * The service as an operator runs it: a child process started through the real command line.
  */
 const dropDatabase = async (url: string): Promise<void> => {
-  const db = createDb({ url, poolMax: 1 });
+  // Through the server, not the database: a process stopped early may never have created it.
+  const server = new URL(url);
+  server.pathname = '/';
+  const db = createDb({ url: server.toString(), poolMax: 1 });
   try {
     await db.raw(`DROP DATABASE IF EXISTS \`${new URL(url).pathname.slice(1)}\``);
   } finally {
