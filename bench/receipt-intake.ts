@@ -24,6 +24,7 @@ import { loadConfig } from '../src/shared/config';
 import { Lifecycle } from '../src/shared/lifecycle';
 import { createLogger } from '../src/shared/logger';
 import { startService } from '../src/service';
+import { cpuPerUnit, pidOf } from './proc';
 
 const ROOT = path.resolve(__dirname, '..');
 const arg = (name: string, fallback: string): string => {
@@ -347,9 +348,11 @@ async function main(): Promise<void> {
     // Warm-up on receipts of their own (JIT, pools, connections), not counted.
     const warm = Math.min(1_000, Math.floor(bodies.length / 10));
     await drive('warm-up', ours, bodies.slice(0, warm));
-    const [oursRun, oursRss] = await withPeakRss(
-      serverPid,
-      drive('adapter paSendRT', ours, bodies.slice(warm)),
+    const servers = { mariadb: pidOf('mariadbd'), redis: pidOf('redis-server') };
+    const [[oursRun, oursRss], oursCpu] = await cpuPerUnit(
+      { adapter: serverPid, ...servers, 'load generator': inProcess ? undefined : process.pid },
+      withPeakRss(serverPid, drive('adapter paSendRT', ours, bodies.slice(warm))),
+      ([run]) => run.ok,
     );
 
     // The soap-package echo, in a child process in either mode (it is the reference).
@@ -367,9 +370,10 @@ async function main(): Promise<void> {
     await waitForLine(echo, /ready/, 30_000);
     const echoUrl = `http://127.0.0.1:${echoPort}/pagopa/paForNode`;
     await drive('warm-up', echoUrl, bodies.slice(0, warm));
-    const [echoRun, echoRss] = await withPeakRss(
-      echo.pid,
-      drive('soap echo paSendRT', echoUrl, bodies.slice(warm)),
+    const [[echoRun, echoRss], echoCpu] = await cpuPerUnit(
+      { echo: echo.pid, 'load generator': process.pid },
+      withPeakRss(echo.pid, drive('soap echo paSendRT', echoUrl, bodies.slice(warm))),
+      ([run]) => run.ok,
     );
 
     const a = report(oursRun, oursRss);
@@ -378,7 +382,8 @@ async function main(): Promise<void> {
     const stored = (await db('receipts').count({ n: '*' }).first()) as { n: number };
     await db.destroy();
     process.stdout.write(
-      `stored receipts: ${Number(stored.n)} (expected ${oursRun.ok + warm})\n` +
+      `CPU per receipt: ${oursCpu}\nCPU per echo: ${echoCpu}\n` +
+        `stored receipts: ${Number(stored.n)} (expected ${oursRun.ok + warm})\n` +
         `ratio adapter / echo: ${(a.rate / b.rate).toFixed(2)}  ` +
         `targets: ≥ 1000 req/s ${a.rate >= 1000 ? 'met' : 'MISSED'}, ` +
         `p99 < 100 ms ${percentile(oursRun.latenciesMs, 99) < 100 ? 'met' : 'MISSED'}, ` +

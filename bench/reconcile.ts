@@ -12,7 +12,7 @@
  * reconciled to the last. Prints the rates, processing-time percentiles of the last 1,000 jobs,
  * the peak RSS of each worker process, and checks that every receipt was credited exactly once.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,7 @@ import { QUEUES, reconcileJobId } from '../src/adapters/queues';
 import { createDb, ensureDatabase, migrateLatest, type Db } from '../src/data-access/db';
 import { verifyBalances } from '../src/data-access/ledger-repository';
 import { RECONCILE_JOB_NAME } from '../src/entry-points/soap/handlers/pa-send-rt';
+import { cpuMs, pidOf } from './proc';
 import { DOMAIN, givenCards, givenPositions, iuvFor, type GivenCard } from '../test/chaos/world';
 
 const count = Number(process.argv[2] ?? '50000');
@@ -45,29 +46,6 @@ function rssMb(pid: number | undefined): number {
     return Math.round(kb / 1024);
   } catch {
     return 0;
-  }
-}
-
-/** CPU time (user + system) a process has used, in ms; 0 when it cannot be read. */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** The pid of a local server, to charge its CPU to the receipts (undefined when not local). */
-function pidOf(name: string): number | undefined {
-  try {
-    const out = execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim();
-    return out === '' ? undefined : Number(out);
-  } catch {
-    return undefined;
   }
 }
 
