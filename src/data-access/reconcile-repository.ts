@@ -97,6 +97,9 @@ const jsonColumn = (value: unknown): unknown =>
  * only account a settlement posts to; offline payments lock position → options → account too).
  * LEFT JOINs keep the receipt row when the position, its options or its account are missing.
  * `parsed` is read only for partial payments, the only ones that need the paid lines.
+ * No ORDER BY: rows are locked in access order whatever the result order, the options' index
+ * already yields them by id, and sorting a result with JSON (LONGTEXT) columns made MariaDB
+ * create an on-disk temporary table, a file, for every receipt. They are sorted here instead.
  */
 const SELECT_FOR_RECONCILE =
   'SELECT r.id, r.domain_id, r.iuv, r.receipt_key, r.outcome, r.amount_cents, r.paid_at, ' +
@@ -114,7 +117,7 @@ const SELECT_FOR_RECONCILE =
   'LEFT JOIN debt_positions p ON p.id = r.debt_position_id ' +
   'LEFT JOIN payment_options o ON o.debt_position_id = p.id ' +
   'LEFT JOIN card_accounts a ON a.card_id = p.card_id AND a.account = p.account ' +
-  'WHERE r.id = ? ORDER BY o.id FOR UPDATE';
+  'WHERE r.id = ? FOR UPDATE';
 
 type PositionFields = Pick<
   PositionRow,
@@ -174,6 +177,7 @@ function lockedOf(rows: ReconcileRow[]): Locked | undefined {
         } as PositionFields);
   const optionRows = rows
     .filter((r) => r.o_id !== null)
+    .sort((x, y) => Number(x.o_id) - Number(y.o_id))
     .map(
       (r) =>
         ({
