@@ -1,6 +1,7 @@
 /** Process readings shared by the benchmarks (Linux /proc). */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 
 /** CPU time (user + system) a process has used, in ms; 0 when it cannot be read. */
 export function cpuMs(pid: number | undefined): number {
@@ -46,4 +47,25 @@ export async function cpuPerUnit<T>(
     .filter(([, pid]) => pid !== undefined)
     .map(([k, pid]) => `${k} ${((cpuMs(pid) - (before[k] ?? 0)) / n).toFixed(2)} ms`);
   return [result, parts.join(', ')];
+}
+
+/**
+ * The script that starts the service in a bench's child process: by default the compiled dist/
+ * (built here first, as the container image runs it), or the TypeScript sources through tsx
+ * with `--from-source` (slower to start, and tsx's transform and source maps weigh on RSS).
+ */
+export function serviceScript(root: string): string {
+  if (process.argv.includes('--from-source')) return path.join(root, 'bin', 'pagopa-adapter.js');
+  execFileSync(
+    process.execPath,
+    [
+      path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      path.join(root, 'tsconfig.build.json'),
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
+  return path.join(root, 'bench', 'run-dist.js');
 }

@@ -5,7 +5,7 @@
  * answering paSendRT from our wsdl/paForNode.wsdl with a constant OK, the reference point.
  *
  * Run: npx tsx bench/receipt-intake.ts [--receipts 20000] [--connections 50] [--seconds 60]
- *        [--in-process] [--pool 10] [--log-level warn]
+ *        [--in-process] [--pool 10] [--log-level warn] [--from-source]
  *
  * Default: each server runs in a child process of its own (the service through the real CLI,
  * role soap), the load generator here. --in-process starts the service in this process instead
@@ -24,7 +24,7 @@ import { loadConfig } from '../src/shared/config';
 import { Lifecycle } from '../src/shared/lifecycle';
 import { createLogger } from '../src/shared/logger';
 import { startService } from '../src/service';
-import { cpuPerUnit, pidOf } from './proc';
+import { cpuPerUnit, pidOf, serviceScript } from './proc';
 
 const ROOT = path.resolve(__dirname, '..');
 const arg = (name: string, fallback: string): string => {
@@ -288,6 +288,7 @@ async function main(): Promise<void> {
   );
   const bodies = await prepare(dbUrl);
   const children: ChildProcess[] = [];
+  const script = inProcess ? '' : serviceScript(ROOT);
   const env = {
     NODE_ENV: 'production',
     LOG_LEVEL,
@@ -297,6 +298,8 @@ async function main(): Promise<void> {
     QUEUE_PREFIX: prefix,
     DATABASE_POOL_MAX: POOL,
     HTTP_BIND_ADDRESS: '127.0.0.1',
+    // Production refuses unsigned MyPay pushes; the demo domains include a MyPay one.
+    MYPAY_PUSH_JWT_SECRET: 'bench-only-secret-bench-only-secret',
   };
   let stopInProcess: (() => Promise<unknown>) | undefined;
   try {
@@ -321,7 +324,7 @@ async function main(): Promise<void> {
         [
           // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
           ...(process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
-          path.join(ROOT, 'bin', 'pagopa-adapter.js'),
+          script,
           'serve',
           '--role',
           'soap',

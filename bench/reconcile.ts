@@ -4,6 +4,7 @@
  * inserts into MariaDB measured in the same run on the same server.
  *
  * Run: npx tsx bench/reconcile.ts [count, default 50000] [workers, default 2] [concurrency, default 16]
+ *        [--from-source] (default: the compiled dist/, built first, as the image runs it)
  *
  * What it does: creates a scratch schema; measures autocommit single-row INSERTs into a scratch
  * table at the same total concurrency as the workers (each one a durable commit); stores `count`
@@ -22,12 +23,13 @@ import { QUEUES, reconcileJobId } from '../src/adapters/queues';
 import { createDb, ensureDatabase, migrateLatest, type Db } from '../src/data-access/db';
 import { verifyBalances } from '../src/data-access/ledger-repository';
 import { RECONCILE_JOB_NAME } from '../src/entry-points/soap/handlers/pa-send-rt';
-import { cpuMs, pidOf } from './proc';
+import { cpuMs, pidOf, serviceScript } from './proc';
 import { DOMAIN, givenCards, givenPositions, iuvFor, type GivenCard } from '../test/chaos/world';
 
-const count = Number(process.argv[2] ?? '50000');
-const workers = Number(process.argv[3] ?? '2');
-const concurrency = Number(process.argv[4] ?? '16');
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const count = Number(positional[0] ?? '50000');
+const workers = Number(positional[1] ?? '2');
+const concurrency = Number(positional[2] ?? '16');
 const ROOT = path.resolve(__dirname, '..');
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'mysql://root@127.0.0.1:3306';
 const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
   const db = createDb({ url, poolMax: workers * concurrency });
   const queue = new Queue(QUEUES.reconcile, { connection: { url: REDIS_URL }, prefix });
   const children: ChildProcess[] = [];
+  const script = serviceScript(ROOT);
   try {
     await migrateLatest(db);
     const total = workers * concurrency;
@@ -164,7 +167,7 @@ async function main(): Promise<void> {
         [
           // BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the workers.
           ...(process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
-          path.join(ROOT, 'bin', 'pagopa-adapter.js'),
+          script,
           'serve',
           '--role',
           'worker',
