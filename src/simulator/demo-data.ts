@@ -27,18 +27,26 @@ export const DEMO_RPT_CARD = {
   holder: { fiscalCode: 'FRRLCU82D12D612K', fullName: 'Ferri Luca' },
 } as const;
 
+/** One card in the first domain of the `mypay` dialect, so the demo shows payments through MyPay. */
+export const DEMO_MYPAY_CARD = {
+  cardNumber: '9000000201',
+  holder: { fiscalCode: 'GLLNNA88E50L049M', fullName: 'Galli Anna' },
+} as const;
+
 /**
  * Registers the demo cards (idempotent) and answers their card codes: those of the default
- * domain first, then the `rpt` domain's one (when the domains file has such a domain).
+ * domain first, then the `rpt` and `mypay` domains' ones (when the domains file has them).
  * @throws AppError('conflict') when a demo number is already someone else's card.
  */
 export async function ensureDemoCards(db: Db, domains: Domains, logger: Logger): Promise<string[]> {
   const domain = domains.resolve(undefined);
   if (domain === undefined) return [];
   const rpt = domains.all.find((d) => d.dialect === 'rpt' && d !== domain);
+  const mypay = domains.all.find((d) => d.dialect === 'mypay' && d !== domain);
   const wanted = [
     ...DEMO_CARDS.map((demo) => ({ domain, demo })),
     ...(rpt === undefined ? [] : [{ domain: rpt, demo: DEMO_RPT_CARD }]),
+    ...(mypay === undefined ? [] : [{ domain: mypay, demo: DEMO_MYPAY_CARD }]),
   ];
   const codes: string[] = [];
   for (const { domain: where, demo } of wanted) {
