@@ -43,6 +43,8 @@ import {
   type MyPaySession,
 } from './mypay-node';
 import { FlowPublisher, mountReportingNode } from './reporting-flows';
+import { payNoticeModel3 } from './psp-model3';
+import { parseNoticeNumber } from '../domain/codes/notice-number';
 import {
   BIZEVENTS_HELPDESK_PATH,
   BIZEVENTS_SERVICE_PATH,
@@ -133,6 +135,8 @@ export interface PaymentRun {
   readonly receipts: Receipt[];
   /** Settles when scripted background deliveries (delay) are done. */
   readonly delivered: Promise<unknown>;
+  /** Old model 3: the CCP the PSP activated with (the RT carries it back). */
+  readonly ccp?: string;
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
@@ -384,9 +388,15 @@ export class Simulator {
     return s;
   }
 
-  /** A PSP paying a printed notice: verify (the amount of today), getPayment, sendRT. */
+  /**
+   * A PSP paying a printed notice: verify (the amount of today), getPayment, sendRT; for an `rpt`
+   * domain the old model 3 instead (paaVerificaRPT, paaAttivaRPT, paaInviaRT: psp-model3.ts).
+   */
   async payNotice(input: z.output<typeof PayNoticeBody>): Promise<PaymentRun> {
     const notice = { domainFiscalCode: input.fiscalCode, noticeNumber: input.noticeNumber };
+    if (this.deps.domains.find(input.fiscalCode)?.dialect === 'rpt') {
+      return this.payNoticeModel3(notice, input.delivery);
+    }
     const verified = await this.door.verify(notice);
     if (verified.amountCents === undefined) {
       return {
@@ -398,6 +408,29 @@ export class Simulator {
     }
     const run = await this.pay([{ ...notice, amountCents: verified.amountCents }], scriptOf(input));
     return { ...run, steps: [verified.step, ...run.steps] };
+  }
+
+  /** Old model 3 on the notice's IUV (the PSP reads it off the notice number, PAGOPA.md §7). */
+  private async payNoticeModel3(
+    notice: NoticeRef,
+    delivery: DeliveryScript | undefined,
+  ): Promise<PaymentRun> {
+    const run = await payNoticeModel3(
+      {
+        pspDoorUrl: this.base + SOAP_SERVICES.PaPerNodoPagamentoPsp.path,
+        rtDoorUrl: this.base + SOAP_SERVICES.PaPerNodo.path,
+        timeoutMs: this.deps.timeoutMs,
+        ledger: this.rptLedger,
+      },
+      this.door.station(notice.domainFiscalCode),
+      parseNoticeNumber(notice.noticeNumber).iuv,
+      delivery,
+    );
+    this.deps.logger.info(
+      { outcome: run.outcome, delivery: delivery?.mode ?? 'normal' },
+      'simulator: paid with model 3',
+    );
+    return { ...run, receipts: [], delivered: Promise.resolve() };
   }
 
   /** A regional portal's spontaneous payment: paDemandPaymentNotice, then paying the notice. */
@@ -420,6 +453,12 @@ export class Simulator {
         delivered: Promise.resolve(),
       };
     }
+    if (domain.dialect === 'rpt') {
+      // The station answers the demand (the adapter serves paForNode for every domain) and is
+      // paid with the primitives of its model: model 3 on the new notice's IUV.
+      const run = await this.payNoticeModel3(demanded.notice, input.delivery);
+      return { ...run, steps: [demanded.step, ...run.steps], notice: demanded.notice };
+    }
     const run = await this.pay(
       [{ ...demanded.notice, amountCents: input.amountCents }],
       scriptOf(input),
@@ -440,6 +479,7 @@ function scriptOf(input: {
 
 const runView = (run: PaymentRun) => ({
   outcome: run.outcome,
+  ...(run.ccp === undefined ? {} : { ccp: run.ccp }),
   steps: run.steps,
   receipts: run.receipts.map((r) => ({
     receiptId: r.receiptId,
