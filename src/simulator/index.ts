@@ -8,6 +8,9 @@
  * - `POST /sim/sessions/{id}/push`: MyPay pushes a paid session's outcome again (its retry);
  * - `POST /sim/psp/pay-notice`: a PSP paying a printed notice (verify → getPayment → sendRT);
  * - `POST /sim/portal/spontaneous`: a regional portal's spontaneous card top-up (demand, then pay);
+ *   for an `rpt` domain both are paid with old model 3 (psp-model3.ts);
+ * - `POST /sim/mypay/pay-notice`, `POST /sim/mypay/spontaneous`: MyPay pushes the Pagati of a
+ *   notice paid at a PSP, or of a spontaneous due paid on its portal (see payAtMyPay);
  * - `GET /sim/receipts/held`, `POST /sim/receipts/{receiptId}/deliver`: receipts held back by a
  *   `never` script, and their late delivery (the node's retry queue);
  * - `POST /sim/flows/publish`, and nodeForPa's flow list and flow: the PSP's reporting flows of
@@ -43,6 +46,7 @@ import {
   type MyPaySession,
 } from './mypay-node';
 import { FlowPublisher, mountReportingNode } from './reporting-flows';
+import { parsePagati } from '../adapters/mypay/documents';
 import { payNoticeModel3 } from './psp-model3';
 import { parseNoticeNumber } from '../domain/codes/notice-number';
 import {
@@ -114,6 +118,27 @@ const SpontaneousBody = z.strictObject({
     .optional(),
   ...Scripted,
 });
+
+const MyPayNoticeBody = z.strictObject({
+  noticeNumber: z.string().regex(/^\d{18}$/),
+  fiscalCode: z.string().regex(/^\d{11}$/),
+  /** The amount printed on the notice: MyPay's archive knows it, this simulator does not. */
+  amountCents: z.number().int().min(1),
+  delivery: Delivery,
+});
+const MyPaySpontaneousBody = z.strictObject({
+  cardCode: z.string().regex(/^\d{3,35}$/),
+  account: z.enum(CARD_ACCOUNTS),
+  amountCents: z.number().int().min(1),
+  domain: z
+    .string()
+    .regex(/^\d{11}$/)
+    .optional(),
+  delivery: Delivery,
+});
+
+/** Who paid at the PSP's counter or on MyPay's portal without logging in. */
+const ANONYMOUS_PAYER = { kind: 'F', taxCode: 'ANONIMO', name: 'ANONIMO' } as const;
 
 export type SessionState = 'OPEN' | 'PAID' | 'CANCELLED' | 'FAILED';
 export interface Session {
@@ -381,6 +406,61 @@ export class Simulator {
     }
   }
 
+  /**
+   * A payment MyPay learns of without a paaSILInviaDovuti of ours: a PSP paid the printed notice
+   * through pagoPA (MyPay is the domain's intermediary), or a citizen paid a spontaneous due on
+   * MyPay's portal. MyPay makes the Pagati under an idSession of its own and pushes it as scripted;
+   * the session is kept PAID, so `/sim/sessions/{id}/push` pushes it again and paaSILChiediPagati
+   * answers it.
+   */
+  async payAtMyPay(
+    input: {
+      domainFiscalCode: string;
+      /** The notice's IUV; none for a spontaneous due (MyPay generates one). */
+      iuv?: string;
+      dueId: string;
+      amountCents: number;
+      remittanceInformation: string;
+      collectionData: string;
+      delivery?: DeliveryScript | undefined;
+    },
+    self: string,
+  ): Promise<PaymentRun & { iuv: string; sessionId: string }> {
+    const domain = this.deps.domains.find(input.domainFiscalCode);
+    if (domain?.dialect !== 'mypay') {
+      throw new AppError('invalid-input', `${input.domainFiscalCode} is not a MyPay domain`);
+    }
+    const mypay: MyPaySession = {
+      ipaCode: domain.mypayIpaCode ?? domain.fiscalCode,
+      dues: {
+        payer: ANONYMOUS_PAYER,
+        ...(input.iuv === undefined ? {} : { iuv: input.iuv }),
+        items: [
+          {
+            dueId: input.dueId,
+            amountCents: input.amountCents,
+            dueTypeCode: 'SIMULATED',
+            remittanceInformation: input.remittanceInformation,
+            collectionData: input.collectionData,
+          },
+        ],
+      },
+    };
+    const s = this.session(this.openMyPaySession(mypay, undefined, self).id);
+    const pagati = parsePagati(payMyPaySession(mypay, s.id, this.deps.domains));
+    s.state = 'PAID';
+    const pushed = await this.pushMyPay(s, input.delivery);
+    s.steps.push(...pushed.steps);
+    return {
+      outcome: 'PAID',
+      steps: pushed.steps,
+      receipts: [],
+      delivered: pushed.delivered,
+      iuv: pagati.iuv,
+      sessionId: s.id,
+    };
+  }
+
   cancelSession(id: string): Session {
     const s = this.session(id);
     if (s.state !== 'OPEN') throw new AppError('conflict', `checkout session ${id} is ${s.state}`);
@@ -528,6 +608,7 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
         `POST ${selfUrl(req)}/sim/sessions/{id}/pay | /cancel | /push`,
         `POST ${selfUrl(req)}/sim/psp/pay-notice`,
         `POST ${selfUrl(req)}/sim/portal/spontaneous`,
+        `POST ${selfUrl(req)}/sim/mypay/pay-notice | /sim/mypay/spontaneous`,
         `GET  ${selfUrl(req)}/sim/receipts/held`,
         `POST ${selfUrl(req)}/sim/receipts/{receiptId}/deliver`,
         `POST ${selfUrl(req)}/sim/flows/publish  { domain, date? }`,
@@ -615,6 +696,43 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
   app.post('/sim/psp/pay-notice', async (req: Request, res: Response) => {
     const run = await sim.payNotice(parse(PayNoticeBody, req.body, 'body'));
     res.status(run.outcome === 'PAID' ? 200 : 422).json(runView(run));
+  });
+  // MyPay: a printed notice paid at a PSP, and a spontaneous due paid on MyPay's portal.
+  app.post('/sim/mypay/pay-notice', async (req: Request, res: Response) => {
+    const input = parse(MyPayNoticeBody, req.body, 'body');
+    const run = await sim.payAtMyPay(
+      {
+        domainFiscalCode: input.fiscalCode,
+        iuv: parseNoticeNumber(input.noticeNumber).iuv,
+        dueId: `AVVISO-${input.noticeNumber}`,
+        amountCents: input.amountCents,
+        remittanceInformation: `Avviso ${input.noticeNumber}`,
+        collectionData: '9/0000000SIM/',
+        delivery: input.delivery,
+      },
+      selfUrl(req),
+    );
+    res.json({ ...runView(run), iuv: run.iuv, idSession: run.sessionId });
+  });
+  app.post('/sim/mypay/spontaneous', async (req: Request, res: Response) => {
+    const input = parse(MyPaySpontaneousBody, req.body, 'body');
+    const domain = deps.domains.all.find((d) =>
+      input.domain === undefined ? d.dialect === 'mypay' : d.fiscalCode === input.domain,
+    );
+    if (domain === undefined) throw new AppError('not-found', 'no such MyPay domain');
+    const run = await sim.payAtMyPay(
+      {
+        domainFiscalCode: domain.fiscalCode,
+        dueId: `SPONT-${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+        amountCents: input.amountCents,
+        // MyPay's spontaneous due form: the card code and account are what the citizen typed.
+        remittanceInformation: `Ricarica ${input.account} carta ${input.cardCode}`,
+        collectionData: '9/0000000SIM/',
+        delivery: input.delivery,
+      },
+      selfUrl(req),
+    );
+    res.json({ ...runView(run), iuv: run.iuv, idSession: run.sessionId });
   });
   app.post('/sim/portal/spontaneous', async (req: Request, res: Response) => {
     const run = await sim.spontaneous(parse(SpontaneousBody, req.body, 'body'));
