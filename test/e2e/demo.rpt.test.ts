@@ -458,6 +458,13 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
     expect(await balanceBecomes(cardCode, 'CANTEEN', before + 1_200)).toBe(true);
     await new Promise((r) => setTimeout(r, 400));
     expect(await balance(cardCode, 'CANTEEN')).toBe(before + 1_200);
+    const iuv = parseNoticeNumber(
+      (paid.body['notice'] as { noticeNumber: string }).noticeNumber,
+    ).iuv;
+    expect(await activations(iuv)).toEqual([{ ccp: paid.body['ccp'], status: 'PAID' }]);
+    expect(await receiptsFor(iuv)).toEqual([
+      { source: 'PAA_INVIA_RT', receipt_key: paid.body['ccp'], state: 'RECONCILED' },
+    ]);
   });
 
   test("a model 3 RT the node never delivers: recovery asks nodoChiediCopiaRT with the PSP's CCP and the card is credited", async () => {
