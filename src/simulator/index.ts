@@ -8,6 +8,9 @@
  * - `POST /sim/sessions/{id}/push`: MyPay pushes a paid session's outcome again (its retry);
  * - `POST /sim/psp/pay-notice`: a PSP paying a printed notice (verify → getPayment → sendRT);
  * - `POST /sim/portal/spontaneous`: a regional portal's spontaneous card top-up (demand, then pay);
+ *   for an `rpt` domain both are paid with old model 3 (psp-model3.ts);
+ * - `POST /sim/mypay/pay-notice`, `POST /sim/mypay/spontaneous`: MyPay pushes the Pagati of a
+ *   notice paid at a PSP, or of a spontaneous due paid on its portal (see payAtMyPay);
  * - `GET /sim/receipts/held`, `POST /sim/receipts/{receiptId}/deliver`: receipts held back by a
  *   `never` script, and their late delivery (the node's retry queue);
  * - `POST /sim/flows/publish`, and nodeForPa's flow list and flow: the PSP's reporting flows of
@@ -43,6 +46,9 @@ import {
   type MyPaySession,
 } from './mypay-node';
 import { FlowPublisher, mountReportingNode } from './reporting-flows';
+import { parsePagati } from '../adapters/mypay/documents';
+import { payNoticeModel3 } from './psp-model3';
+import { parseNoticeNumber } from '../domain/codes/notice-number';
 import {
   BIZEVENTS_HELPDESK_PATH,
   BIZEVENTS_SERVICE_PATH,
@@ -113,6 +119,27 @@ const SpontaneousBody = z.strictObject({
   ...Scripted,
 });
 
+const MyPayNoticeBody = z.strictObject({
+  noticeNumber: z.string().regex(/^\d{18}$/),
+  fiscalCode: z.string().regex(/^\d{11}$/),
+  /** The amount printed on the notice: MyPay's archive knows it, this simulator does not. */
+  amountCents: z.number().int().min(1),
+  delivery: Delivery,
+});
+const MyPaySpontaneousBody = z.strictObject({
+  cardCode: z.string().regex(/^\d{3,35}$/),
+  account: z.enum(CARD_ACCOUNTS),
+  amountCents: z.number().int().min(1),
+  domain: z
+    .string()
+    .regex(/^\d{11}$/)
+    .optional(),
+  delivery: Delivery,
+});
+
+/** Who paid at the PSP's counter or on MyPay's portal without logging in. */
+const ANONYMOUS_PAYER = { kind: 'F', taxCode: 'ANONIMO', name: 'ANONIMO' } as const;
+
 export type SessionState = 'OPEN' | 'PAID' | 'CANCELLED' | 'FAILED';
 export interface Session {
   readonly id: string;
@@ -133,6 +160,8 @@ export interface PaymentRun {
   readonly receipts: Receipt[];
   /** Settles when scripted background deliveries (delay) are done. */
   readonly delivered: Promise<unknown>;
+  /** Old model 3: the CCP the PSP activated with (the RT carries it back). */
+  readonly ccp?: string;
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
@@ -377,6 +406,61 @@ export class Simulator {
     }
   }
 
+  /**
+   * A payment MyPay learns of without a paaSILInviaDovuti of ours: a PSP paid the printed notice
+   * through pagoPA (MyPay is the domain's intermediary), or a citizen paid a spontaneous due on
+   * MyPay's portal. MyPay makes the Pagati under an idSession of its own and pushes it as scripted;
+   * the session is kept PAID, so `/sim/sessions/{id}/push` pushes it again and paaSILChiediPagati
+   * answers it.
+   */
+  async payAtMyPay(
+    input: {
+      domainFiscalCode: string;
+      /** The notice's IUV; none for a spontaneous due (MyPay generates one). */
+      iuv?: string;
+      dueId: string;
+      amountCents: number;
+      remittanceInformation: string;
+      collectionData: string;
+      delivery?: DeliveryScript | undefined;
+    },
+    self: string,
+  ): Promise<PaymentRun & { iuv: string; sessionId: string }> {
+    const domain = this.deps.domains.find(input.domainFiscalCode);
+    if (domain?.dialect !== 'mypay') {
+      throw new AppError('invalid-input', `${input.domainFiscalCode} is not a MyPay domain`);
+    }
+    const mypay: MyPaySession = {
+      ipaCode: domain.mypayIpaCode ?? domain.fiscalCode,
+      dues: {
+        payer: ANONYMOUS_PAYER,
+        ...(input.iuv === undefined ? {} : { iuv: input.iuv }),
+        items: [
+          {
+            dueId: input.dueId,
+            amountCents: input.amountCents,
+            dueTypeCode: 'SIMULATED',
+            remittanceInformation: input.remittanceInformation,
+            collectionData: input.collectionData,
+          },
+        ],
+      },
+    };
+    const s = this.session(this.openMyPaySession(mypay, undefined, self).id);
+    const pagati = parsePagati(payMyPaySession(mypay, s.id, this.deps.domains));
+    s.state = 'PAID';
+    const pushed = await this.pushMyPay(s, input.delivery);
+    s.steps.push(...pushed.steps);
+    return {
+      outcome: 'PAID',
+      steps: pushed.steps,
+      receipts: [],
+      delivered: pushed.delivered,
+      iuv: pagati.iuv,
+      sessionId: s.id,
+    };
+  }
+
   cancelSession(id: string): Session {
     const s = this.session(id);
     if (s.state !== 'OPEN') throw new AppError('conflict', `checkout session ${id} is ${s.state}`);
@@ -384,9 +468,15 @@ export class Simulator {
     return s;
   }
 
-  /** A PSP paying a printed notice: verify (the amount of today), getPayment, sendRT. */
+  /**
+   * A PSP paying a printed notice: verify (the amount of today), getPayment, sendRT; for an `rpt`
+   * domain the old model 3 instead (paaVerificaRPT, paaAttivaRPT, paaInviaRT: psp-model3.ts).
+   */
   async payNotice(input: z.output<typeof PayNoticeBody>): Promise<PaymentRun> {
     const notice = { domainFiscalCode: input.fiscalCode, noticeNumber: input.noticeNumber };
+    if (this.deps.domains.find(input.fiscalCode)?.dialect === 'rpt') {
+      return this.payNoticeModel3(notice, input.delivery);
+    }
     const verified = await this.door.verify(notice);
     if (verified.amountCents === undefined) {
       return {
@@ -398,6 +488,29 @@ export class Simulator {
     }
     const run = await this.pay([{ ...notice, amountCents: verified.amountCents }], scriptOf(input));
     return { ...run, steps: [verified.step, ...run.steps] };
+  }
+
+  /** Old model 3 on the notice's IUV (the PSP reads it off the notice number, PAGOPA.md §7). */
+  private async payNoticeModel3(
+    notice: NoticeRef,
+    delivery: DeliveryScript | undefined,
+  ): Promise<PaymentRun> {
+    const run = await payNoticeModel3(
+      {
+        pspDoorUrl: this.base + SOAP_SERVICES.PaPerNodoPagamentoPsp.path,
+        rtDoorUrl: this.base + SOAP_SERVICES.PaPerNodo.path,
+        timeoutMs: this.deps.timeoutMs,
+        ledger: this.rptLedger,
+      },
+      this.door.station(notice.domainFiscalCode),
+      parseNoticeNumber(notice.noticeNumber).iuv,
+      delivery,
+    );
+    this.deps.logger.info(
+      { outcome: run.outcome, delivery: delivery?.mode ?? 'normal' },
+      'simulator: paid with model 3',
+    );
+    return { ...run, receipts: [], delivered: Promise.resolve() };
   }
 
   /** A regional portal's spontaneous payment: paDemandPaymentNotice, then paying the notice. */
@@ -420,6 +533,12 @@ export class Simulator {
         delivered: Promise.resolve(),
       };
     }
+    if (domain.dialect === 'rpt') {
+      // The station answers the demand (the adapter serves paForNode for every domain) and is
+      // paid with the primitives of its model: model 3 on the new notice's IUV.
+      const run = await this.payNoticeModel3(demanded.notice, input.delivery);
+      return { ...run, steps: [demanded.step, ...run.steps], notice: demanded.notice };
+    }
     const run = await this.pay(
       [{ ...demanded.notice, amountCents: input.amountCents }],
       scriptOf(input),
@@ -440,6 +559,7 @@ function scriptOf(input: {
 
 const runView = (run: PaymentRun) => ({
   outcome: run.outcome,
+  ...(run.ccp === undefined ? {} : { ccp: run.ccp }),
   steps: run.steps,
   receipts: run.receipts.map((r) => ({
     receiptId: r.receiptId,
@@ -488,6 +608,7 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
         `POST ${selfUrl(req)}/sim/sessions/{id}/pay | /cancel | /push`,
         `POST ${selfUrl(req)}/sim/psp/pay-notice`,
         `POST ${selfUrl(req)}/sim/portal/spontaneous`,
+        `POST ${selfUrl(req)}/sim/mypay/pay-notice | /sim/mypay/spontaneous`,
         `GET  ${selfUrl(req)}/sim/receipts/held`,
         `POST ${selfUrl(req)}/sim/receipts/{receiptId}/deliver`,
         `POST ${selfUrl(req)}/sim/flows/publish  { domain, date? }`,
@@ -575,6 +696,43 @@ export function mountSimulator(app: Express, deps: SimulatorDeps): Simulator {
   app.post('/sim/psp/pay-notice', async (req: Request, res: Response) => {
     const run = await sim.payNotice(parse(PayNoticeBody, req.body, 'body'));
     res.status(run.outcome === 'PAID' ? 200 : 422).json(runView(run));
+  });
+  // MyPay: a printed notice paid at a PSP, and a spontaneous due paid on MyPay's portal.
+  app.post('/sim/mypay/pay-notice', async (req: Request, res: Response) => {
+    const input = parse(MyPayNoticeBody, req.body, 'body');
+    const run = await sim.payAtMyPay(
+      {
+        domainFiscalCode: input.fiscalCode,
+        iuv: parseNoticeNumber(input.noticeNumber).iuv,
+        dueId: `AVVISO-${input.noticeNumber}`,
+        amountCents: input.amountCents,
+        remittanceInformation: `Avviso ${input.noticeNumber}`,
+        collectionData: '9/0000000SIM/',
+        delivery: input.delivery,
+      },
+      selfUrl(req),
+    );
+    res.json({ ...runView(run), iuv: run.iuv, idSession: run.sessionId });
+  });
+  app.post('/sim/mypay/spontaneous', async (req: Request, res: Response) => {
+    const input = parse(MyPaySpontaneousBody, req.body, 'body');
+    const domain = deps.domains.all.find((d) =>
+      input.domain === undefined ? d.dialect === 'mypay' : d.fiscalCode === input.domain,
+    );
+    if (domain === undefined) throw new AppError('not-found', 'no such MyPay domain');
+    const run = await sim.payAtMyPay(
+      {
+        domainFiscalCode: domain.fiscalCode,
+        dueId: `SPONT-${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+        amountCents: input.amountCents,
+        // MyPay's spontaneous due form: the card code and account are what the citizen typed.
+        remittanceInformation: `Ricarica ${input.account} carta ${input.cardCode}`,
+        collectionData: '9/0000000SIM/',
+        delivery: input.delivery,
+      },
+      selfUrl(req),
+    );
+    res.json({ ...runView(run), iuv: run.iuv, idSession: run.sessionId });
   });
   app.post('/sim/portal/spontaneous', async (req: Request, res: Response) => {
     const run = await sim.spontaneous(parse(SpontaneousBody, req.body, 'body'));

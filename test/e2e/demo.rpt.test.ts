@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { verifyWebhookSignature } from '../../src/adapters/erp-webhooks';
 import { parseRpt } from '../../src/adapters/pagopa/rpt-rt';
 import { QUEUES } from '../../src/adapters/queues';
+import { parseNoticeNumber } from '../../src/domain/codes/notice-number';
 import { addDays, romeDate } from '../../src/domain/positions/dates';
 import { DEMO_RPT_CARD, ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
@@ -128,6 +129,28 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
     expect(res.status).toBe(201);
     return (res.body['paymentOptions'] as { iuv: string }[])[0]!.iuv;
   };
+  const noticeNumberOf = async (externalId: string): Promise<string> =>
+    (
+      (await erp('GET', `/api/v1/debt-positions/${externalId}?domain=${DOMAIN}`)).body[
+        'paymentOptions'
+      ] as { noticeNumber: string }[]
+    )[0]!.noticeNumber;
+  /** The attempts a PSP's activation (paaAttivaRPT) left on the option with `iuv`. */
+  const activations = async (iuv: string) =>
+    (await database
+      .db('payment_attempts as a')
+      .join('payment_options as o', 'o.id', 'a.payment_option_id')
+      .where({ 'o.domain_id': DOMAIN, 'o.iuv': iuv, 'a.channel': 'RPT' })
+      .select('a.ccp', 'a.status')) as { ccp: string; status: string }[];
+  const receiptsFor = async (iuv: string) =>
+    (await database
+      .db('receipts')
+      .where({ domain_id: DOMAIN, iuv })
+      .select('source', 'receipt_key', 'state')) as {
+      source: string;
+      receipt_key: string;
+      state: string;
+    }[];
   const sessionOf = (checkoutUrl: string): string =>
     new URL(checkoutUrl).searchParams.get('idSession') ?? '';
   const pay = (session: string, script: Json = {}) =>
@@ -371,5 +394,101 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
     expect((await erp('GET', `/api/v1/payments/${paymentId}`)).body).toMatchObject({
       status: 'PAID',
     });
+  }, 20_000);
+
+  test("a printed transport notice paid at a PSP with model 3: paaVerificaRPT, paaAttivaRPT with the PSP's CCP, the RT sent twice; PAID once, a second payment refused", async () => {
+    const externalId = `BUS-${RUN}-PSP`;
+    const iuv = await newPosition(externalId, 5_400, 'FRRLCU82D12D612K');
+    const noticeNumber = await noticeNumberOf(externalId);
+    const paid = await call(sim, 'POST', '/sim/psp/pay-notice', {
+      noticeNumber,
+      fiscalCode: DOMAIN,
+      delivery: { mode: 'duplicate' },
+    });
+    expect(paid.status).toBe(200);
+    expect(stepsOf(paid)).toEqual([
+      'paaVerificaRPT:OK',
+      'paaAttivaRPT:OK',
+      'paaInviaRT:OK',
+      'paaInviaRT:OK',
+    ]);
+    const ccp = String(paid.body['ccp']);
+    expect(ccp).toMatch(/^[0-9a-f]{32}$/);
+    expect(
+      await eventually(async () => (await positionStatus(externalId)) === 'PAID', 10_000, 50),
+    ).toBe(true);
+    // The activation's attempt carries the PSP's CCP, and the RT closed it; one receipt only.
+    expect(await activations(iuv)).toEqual([{ ccp, status: 'PAID' }]);
+    expect(await receiptsFor(iuv)).toEqual([
+      { source: 'PAA_INVIA_RT', receipt_key: ccp, state: 'RECONCILED' },
+    ]);
+
+    // The notice again at a PSP: the verification says it is paid, nothing is activated.
+    const again = await call(sim, 'POST', '/sim/psp/pay-notice', {
+      noticeNumber,
+      fiscalCode: DOMAIN,
+    });
+    expect(again.status).toBe(422);
+    expect(again.body['steps']).toEqual([
+      expect.objectContaining({
+        operation: 'paaVerificaRPT',
+        outcome: 'KO',
+        faultCode: 'PAA_PAGAMENTO_DUPLICATO',
+      }),
+    ]);
+    expect(await receiptsFor(iuv)).toHaveLength(1);
+  });
+
+  test('a spontaneous top-up with the card code at a regional portal: paDemandPaymentNotice, then model 3 on the new notice; credited once', async () => {
+    const before = await balance(cardCode, 'CANTEEN');
+    const paid = await call(sim, 'POST', '/sim/portal/spontaneous', {
+      cardCode,
+      account: 'CANTEEN',
+      amountCents: 1_200,
+      domain: DOMAIN,
+    });
+    expect(paid.status).toBe(200);
+    expect(stepsOf(paid)).toEqual([
+      'paDemandPaymentNotice:OK',
+      'paaVerificaRPT:OK',
+      'paaAttivaRPT:OK',
+      'paaInviaRT:OK',
+    ]);
+    expect(paid.body['notice']).toMatchObject({ domainFiscalCode: DOMAIN });
+    expect(await balanceBecomes(cardCode, 'CANTEEN', before + 1_200)).toBe(true);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await balance(cardCode, 'CANTEEN')).toBe(before + 1_200);
+    const iuv = parseNoticeNumber(
+      (paid.body['notice'] as { noticeNumber: string }).noticeNumber,
+    ).iuv;
+    expect(await activations(iuv)).toEqual([{ ccp: paid.body['ccp'], status: 'PAID' }]);
+    expect(await receiptsFor(iuv)).toEqual([
+      { source: 'PAA_INVIA_RT', receipt_key: paid.body['ccp'], state: 'RECONCILED' },
+    ]);
+  });
+
+  test("a model 3 RT the node never delivers: recovery asks nodoChiediCopiaRT with the PSP's CCP and the card is credited", async () => {
+    const before = await balance(cardCode, 'NURSERY_MEALS');
+    const paid = await call(sim, 'POST', '/sim/portal/spontaneous', {
+      cardCode,
+      account: 'NURSERY_MEALS',
+      amountCents: 800,
+      domain: DOMAIN,
+      delivery: { mode: 'never' },
+    });
+    expect(stepsOf(paid)).toEqual([
+      'paDemandPaymentNotice:OK',
+      'paaVerificaRPT:OK',
+      'paaAttivaRPT:OK',
+      'paaInviaRT:NOT_SENT',
+    ]);
+    expect(await balance(cardCode, 'NURSERY_MEALS')).toBe(before);
+    expect(await balanceBecomes(cardCode, 'NURSERY_MEALS', before + 800)).toBe(true);
+    const iuv = parseNoticeNumber(
+      (paid.body['notice'] as { noticeNumber: string }).noticeNumber,
+    ).iuv;
+    expect(await receiptsFor(iuv)).toEqual([
+      { source: 'RECOVERY', receipt_key: paid.body['ccp'], state: 'RECONCILED' },
+    ]);
   }, 20_000);
 });
