@@ -8,6 +8,7 @@ import type {
 } from '../domain/receipts/types';
 import type { Db } from './db';
 import { isDuplicateKey, isTransientDbError } from './errors';
+import { appendOutboxEvent } from './outbox-repository';
 
 /** Who stored a receipt that came in through the SOAP doors (its history's first line). */
 export const INTAKE_ACTOR = 'soap-intake';
@@ -32,6 +33,7 @@ export function receiptsRepository(db: Db): ReceiptInbox {
     findLinks: (key, attemptCcp, attemptSessionId) =>
       findLinks(db, key, attemptCcp, attemptSessionId),
     store: async (receipt) => {
+      if (receipt.state === 'QUARANTINED') return storeHeld(db, receipt);
       const stored = await insertNew(db, receipt);
       if (stored !== undefined) return stored;
       return withRetry(() => db.transaction((trx) => resolveDuplicate(trx, receipt)));
@@ -84,7 +86,10 @@ async function findLinks(
  * reason, received_at); `receipt_state_changes` records the transitions after it.
  * Resolves undefined when the business key exists already.
  */
-async function insertNew(db: Db, r: NewReceipt): Promise<StoreResult | undefined> {
+async function insertNew(
+  db: Db | Knex.Transaction,
+  r: NewReceipt,
+): Promise<StoreResult | undefined> {
   try {
     const [header] = (await db.raw(INSERT_RECEIPT, [
       r.key.domainId,
@@ -111,6 +116,38 @@ async function insertNew(db: Db, r: NewReceipt): Promise<StoreResult | undefined
     if (!isDuplicateKey(err)) throw err;
     return undefined;
   }
+}
+
+/**
+ * A receipt held for an operator (no position of ours, or an unexpected caller): stored with a
+ * `receipt.failed` event (state QUARANTINED) in one transaction, so the ERP learns that money
+ * arrived that nothing was credited with, exactly once (a resend finds the row and adds nothing).
+ * Rare, so the extra statements do not weigh on the intake's common case.
+ */
+async function storeHeld(db: Db, r: NewReceipt): Promise<StoreResult> {
+  return withRetry(() =>
+    db.transaction(async (trx) => {
+      const stored = await insertNew(trx, r);
+      if (stored === undefined) return resolveDuplicate(trx, r);
+      await appendOutboxEvent(trx, {
+        type: 'receipt.failed',
+        domainId: r.key.domainId,
+        payload: {
+          domainId: r.key.domainId,
+          receiptId: stored.receiptId,
+          iuv: r.key.iuv,
+          receiptKey: r.key.receiptKey,
+          noticeNumber: r.noticeNumber ?? null,
+          amountCents: r.amountCents,
+          state: 'QUARANTINED',
+          // The catalogued reason only: the free-text detail stays in the inbox for operators.
+          reason: r.misdirected !== undefined ? 'unexpected-caller' : 'unknown-position',
+          debtPositionId: r.links.debtPositionId ?? null,
+        },
+      });
+      return stored;
+    }),
+  );
 }
 
 /**

@@ -135,6 +135,20 @@ function oldModelFault(text: string): { faultCode: string; id: string; descripti
   };
 }
 
+/** The `receipt.failed` events the outbox holds for a receipt. */
+async function heldEvents(db: Db, receiptId: number): Promise<Record<string, unknown>[]> {
+  const rows = (await db('outbox_events').where({ type: 'receipt.failed' }).select('payload')) as {
+    payload: string | Record<string, unknown>;
+  }[];
+  return rows
+    .map((r) =>
+      typeof r.payload === 'string'
+        ? (JSON.parse(r.payload) as Record<string, unknown>)
+        : r.payload,
+    )
+    .filter((p) => p['receiptId'] === receiptId);
+}
+
 describe('receipt intake over SOAP', () => {
   const mariadbProxy = new TcpProxy('127.0.0.1', 3306);
   const redisProxy = new TcpProxy('127.0.0.1', 6379);
@@ -314,6 +328,14 @@ describe('receipt intake over SOAP', () => {
       const [row] = await receiptsFor(database.db, unknownIuv);
       expect(row).toMatchObject({ state: 'QUARANTINED', payment_option_id: null });
       expect(row!.state_reason).toMatch(/no payment option/);
+      // The ERP is told that money arrived that nothing was credited with.
+      expect(await heldEvents(database.db, Number(row!.id))).toEqual([
+        expect.objectContaining({
+          state: 'QUARANTINED',
+          reason: 'unknown-position',
+          iuv: unknownIuv,
+        }),
+      ]);
       const jobId = reconcileJobId({
         domainId: DOMAIN,
         iuv: unknownIuv,
@@ -363,10 +385,13 @@ describe('receipt intake over SOAP', () => {
         expect(held[0]).toMatchObject({ state: 'QUARANTINED' });
         expect(held[0].state_reason).toMatch(/^unexpected caller: /);
 
-        // The node's resends find it held: the same fault, still one row.
+        // The node's resends find it held: the same fault, still one row, still one event.
         const again = await post(paForNode, wrong);
         expect(newModelFault(again.text).faultCode).toBe(code);
         expect(await database.db('receipts').where({ receipt_key: receiptId })).toHaveLength(1);
+        expect(await heldEvents(database.db, Number(held[0].id))).toEqual([
+          expect.objectContaining({ state: 'QUARANTINED', reason: 'unexpected-caller' }),
+        ]);
       },
     );
 
