@@ -10,7 +10,9 @@
  * Default: each server runs in a child process of its own (the service through the real CLI,
  * role soap), the load generator here. --in-process starts the service in this process instead
  * (load generator and server share one event loop and one core: a pessimistic reading).
- * Prints receipts/s, p50/p99 ack latency and the server's RSS for both, and the ratio.
+ * Prints receipts/s, p50/p99 ack latency and the server's RSS for both, and the ratio; then the
+ * same for a durable echo (the soap server plus one INSERT and one Redis push per request) and the
+ * CPU each process spent per request.
  * Targets (PRODUCT.md): ≥ 1,000 receipts/s, p99 < 100 ms, ≥ 0.6 × the echo server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,7 +45,7 @@ const DOMAIN = '80000000001';
 // ------------------------------------------------------------------------------------------------
 // Echo server mode (child): a bare soap-package server on our WSDL.
 
-async function runEchoServer(port: number): Promise<void> {
+async function runEchoServer(port: number, durableDbUrl: string | undefined): Promise<void> {
   const soap = await import('soap');
   const wsdlPath = path.join(ROOT, 'wsdl', 'paForNode.wsdl');
   const server = http.createServer((_req, res) => {
@@ -51,7 +53,27 @@ async function runEchoServer(port: number): Promise<void> {
     res.end();
   });
   server.keepAliveTimeout = 60_000;
-  const ok = (): { outcome: string } => ({ outcome: 'OK' });
+  let ok: (args: unknown) => { outcome: string } | Promise<{ outcome: string }> = () => ({
+    outcome: 'OK',
+  });
+  if (durableDbUrl !== undefined) {
+    // The durable echo: the same soap server, plus what the node's answer must wait for at the
+    // least — one autocommit INSERT of the request and one push onto a Redis list — with none of
+    // the adapter's checks. A fairer reference for a door that stores before it answers.
+    const db = createDb({ url: durableDbUrl, poolMax: Number(POOL) });
+    await db.raw(
+      'CREATE TABLE IF NOT EXISTS bench_durable_echo (id BIGINT AUTO_INCREMENT PRIMARY KEY, body MEDIUMTEXT NOT NULL) ENGINE=InnoDB',
+    );
+    const { Redis } = await import('ioredis');
+    const redis = new Redis('redis://127.0.0.1:6379');
+    ok = async (args) => {
+      const [header] = (await db.raw('INSERT INTO bench_durable_echo (body) VALUES (?)', [
+        JSON.stringify(args),
+      ])) as [{ insertId: number }];
+      await redis.lpush(`bench-durable-echo-${process.pid}`, String(header.insertId));
+      return { outcome: 'OK' };
+    };
+  }
   soap.listen(server, {
     path: '/pagopa/paForNode',
     services: { paForNodeService: { paForNodePort: { paSendRT: ok, paSendRTV2: ok } } },
@@ -275,7 +297,8 @@ function report(run: Run, rssMb: number): { rate: number } {
 async function main(): Promise<void> {
   const echoPortArg = arg('echo-server', '');
   if (echoPortArg !== '') {
-    await runEchoServer(Number(echoPortArg));
+    const durable = arg('durable', '');
+    await runEchoServer(Number(echoPortArg), durable === '' ? undefined : durable);
     return;
   }
   const inProcess = flag('in-process');
@@ -358,34 +381,50 @@ async function main(): Promise<void> {
       ([run]) => run.ok,
     );
 
-    // The soap-package echo, in a child process in either mode (it is the reference).
-    const echoPort = await freePort();
-    const echo = spawn(
-      process.execPath,
-      ['--import', 'tsx', __filename, '--echo-server', String(echoPort)],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env['PATH'] ?? '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push(echo);
-    await waitForLine(echo, /ready/, 30_000);
-    const echoUrl = `http://127.0.0.1:${echoPort}/pagopa/paForNode`;
-    await drive('warm-up', echoUrl, bodies.slice(0, warm));
-    const [[echoRun, echoRss], echoCpu] = await cpuPerUnit(
-      { echo: echo.pid, 'load generator': process.pid },
-      withPeakRss(echo.pid, drive('soap echo paSendRT', echoUrl, bodies.slice(warm))),
-      ([run]) => run.ok,
-    );
+    // The soap-package echoes, in child processes in either mode: the bare one is the reference
+    // of the target; the durable one (INSERT + Redis push, nothing else) says what storing costs.
+    const echoOnce = async (name: string, durable: boolean) => {
+      const echoPort = await freePort();
+      const echo = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          __filename,
+          '--echo-server',
+          String(echoPort),
+          ...(durable ? ['--durable', dbUrl, '--pool', POOL] : []),
+        ],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env['PATH'] ?? '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      children.push(echo);
+      await waitForLine(echo, /ready/, 30_000);
+      const echoUrl = `http://127.0.0.1:${echoPort}/pagopa/paForNode`;
+      await drive('warm-up', echoUrl, bodies.slice(0, warm));
+      const result = await cpuPerUnit(
+        { echo: echo.pid, ...(durable ? servers : {}), 'load generator': process.pid },
+        withPeakRss(echo.pid, drive(name, echoUrl, bodies.slice(warm))),
+        ([run]) => run.ok,
+      );
+      echo.kill('SIGTERM');
+      return result;
+    };
+    const [[echoRun, echoRss], echoCpu] = await echoOnce('soap echo paSendRT', false);
+    const [[durableRun, durableRss], durableCpu] = await echoOnce('durable soap echo', true);
 
     const a = report(oursRun, oursRss);
     const b = report(echoRun, echoRss);
+    const c = report(durableRun, durableRss);
     const db = createDb({ url: dbUrl, poolMax: 1 });
     const stored = (await db('receipts').count({ n: '*' }).first()) as { n: number };
     await db.destroy();
     process.stdout.write(
-      `CPU per receipt: ${oursCpu}\nCPU per echo: ${echoCpu}\n` +
+      `CPU per receipt: ${oursCpu}\nCPU per echo: ${echoCpu}\nCPU per durable echo: ${durableCpu}\n` +
+        `ratio adapter / durable echo: ${(a.rate / c.rate).toFixed(2)}\n` +
         `stored receipts: ${Number(stored.n)} (expected ${oursRun.ok + warm})\n` +
         `ratio adapter / echo: ${(a.rate / b.rate).toFixed(2)}  ` +
         `targets: ≥ 1000 req/s ${a.rate >= 1000 ? 'met' : 'MISSED'}, ` +
@@ -400,7 +439,10 @@ async function main(): Promise<void> {
     await db.destroy();
     const { Redis } = await import('ioredis');
     const redis = new Redis('redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${prefix}:*`);
+    const keys = [
+      ...(await redis.keys(`${prefix}:*`)),
+      ...(await redis.keys('bench-durable-echo-*')),
+    ];
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   }
