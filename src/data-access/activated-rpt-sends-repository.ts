@@ -23,6 +23,8 @@ export type ClaimedSend = {
   psp: { pspId: string; pspBrokerId: string; channelId: string };
   /** Sends tried before this one. */
   attempts: number;
+  /** When the PSP activated it (the latest activation): the RPT is priced as of then. */
+  activatedAt: Date;
   /** The activated amount (the attempt's). */
   amountCents: number;
   /** The position's external id, to load it. */
@@ -39,6 +41,7 @@ type SendRow = {
   psp_broker_id: string;
   psp_channel_id: string;
   attempts: number;
+  activated_at: Date;
 };
 
 type AttemptRow = {
@@ -79,6 +82,7 @@ export async function claimDueSends(
         'psp_broker_id',
         'psp_channel_id',
         'attempts',
+        'activated_at',
       )) as SendRow[];
     if (due.length === 0) return due;
     await trx('activated_rpt_sends')
@@ -117,6 +121,7 @@ export async function claimDueSends(
         ccp: r.ccp,
         psp: { pspId: r.psp_id, pspBrokerId: r.psp_broker_id, channelId: r.psp_channel_id },
         attempts: Number(r.attempts),
+        activatedAt: r.activated_at,
         amountCents: Number(attempt.amount_cents),
         externalId: attempt.external_id,
       },

@@ -148,6 +148,7 @@ async function queueActivatedRpt(
     next_attempt_at: now,
     lease_token: null,
     last_error: null,
+    activated_at: now,
     updated_at: now,
   };
   await trx('activated_rpt_sends')

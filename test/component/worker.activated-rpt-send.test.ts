@@ -63,7 +63,10 @@ describe('activated RPT sender (old model 3: nodoInviaRPT PO after paaAttivaRPT)
   const run = (o: { attemptsMax?: number; backoffBaseMs?: number } = {}) =>
     sendActivatedOnce({ db: database.db, logger, domains, senders, ...o });
 
-  const newPosition = async (amountCents: number): Promise<string> => {
+  const newPosition = async (
+    amountCents: number,
+    option: Record<string, unknown> = {},
+  ): Promise<string> => {
     seq += 1;
     const externalId = `ARPT-${process.pid}-${seq}`;
     const res = await request(apiUrl)
@@ -74,7 +77,7 @@ describe('activated RPT sender (old model 3: nodoInviaRPT PO after paaAttivaRPT)
         service: 'NURSERY_FEE',
         debtor: { type: 'F', fiscalCode: 'FRRLCU82D12D612K', fullName: 'Ferri Luca' },
         description: `Retta asilo nido ${externalId}`,
-        paymentOptions: [{ amountCents, dueDate: addDays(today, 30) }],
+        paymentOptions: [{ amountCents, dueDate: addDays(today, 30), ...option }],
       });
     expect(res.status).toBe(201);
     return (res.body as { paymentOptions: { iuv: string }[] }).paymentOptions[0]!.iuv;
@@ -282,6 +285,32 @@ describe('activated RPT sender (old model 3: nodoInviaRPT PO after paaAttivaRPT)
     expect(runs.map((r) => r.claimed).reduce((a, b) => a + b)).toBe(2);
     expect(received.map((r) => r.header.ccp).sort()).toEqual([...ccps].sort());
     for (const ccp of ccps) expect(await sendOf(ccp)).toMatchObject({ state: 'SENT', attempts: 1 });
+  });
+
+  test('the RPT is priced as of the activation: a reduction that ended since does not change the amount the PSP collected', async () => {
+    // Reduced to 29.40 until today, 42.00 after.
+    const iuv = await newPosition(4_200, {
+      validFrom: addDays(today, -5),
+      amountSchedule: [{ until: today, amountCents: 2_940 }],
+    });
+    const ccp = randomUUID().replace(/-/g, '');
+    expect(await activate(iuv, ccp, '29.40')).toMatchObject({ outcome: 'OK' });
+    // A day later: the activation was yesterday, and the reduction ended yesterday.
+    const yesterday = addDays(today, -1);
+    await database
+      .db('payment_options')
+      .where({ domain_id: DOMAIN, iuv })
+      .update({ amount_schedule: JSON.stringify([{ until: yesterday, amountCents: 2_940 }]) });
+    const activatedAt = new Date(Date.now() - 86_400_000);
+    await database.db('activated_rpt_sends').where({ ccp }).update({ activated_at: activatedAt });
+    const { received } = node([ok]);
+    expect(await run()).toMatchObject({ claimed: 1, sent: 1 });
+    expect(parseRpt(received[0]!.rptXml)).toMatchObject({
+      paymentType: 'PO',
+      ccp,
+      totalCents: 2_940,
+      executionDate: romeDate(activatedAt),
+    });
   });
 
   test('a refused activation (wrong amount) queues nothing and nothing is sent', async () => {

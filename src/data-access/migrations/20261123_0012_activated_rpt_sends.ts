@@ -27,6 +27,8 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('next_attempt_at', { precision: 3 }).notNullable();
     t.string('lease_token', 36).nullable();
     t.string('last_error', 1000).nullable();
+    /** The (latest) activation: the RPT is priced as of then, for the amount the PSP collects. */
+    t.timestamp('activated_at', { precision: 3 }).notNullable();
     t.timestamp('created_at', { precision: 3 }).notNullable();
     t.timestamp('updated_at', { precision: 3 }).notNullable();
     t.unique(['payment_attempt_id'], { indexName: 'activated_rpt_sends_attempt_uq' });

@@ -29,8 +29,8 @@ import { jobError } from './error-to-job-outcome';
  * The activated-RPT sender (old model 3, PAGOPA.md §4): sends the RPTs that paaAttivaRPT queued
  * (activated_rpt_sends) with nodoInviaRPT: tipoVersamento PO, the PSP's CCP, on the PSP's route
  * (identificativoPSP, identificativoIntermediarioPSP, identificativoCanalePSP of the activation).
- * The RPT is built like an EC-initiated one (rpt-starter.ts rptOf) from the option in force, for
- * the activated amount, with the position's debtor; once the node has it, it is recorded in
+ * The RPT is built like an EC-initiated one (rpt-starter.ts rptOf) from the option as in force at
+ * the activation, for the activated amount, with the position's debtor; once the node has it, it is recorded in
  * sent_payment_requests, where operators read what was sent.
  *
  * Outcomes: OK → SENT. PPT_RPT_DUPLICATA → SENT (the node already has it: an earlier send whose
@@ -192,7 +192,9 @@ async function sendRpt(
   const rpt = rptOf(
     { domain },
     { paymentId: send.paymentId, position, option, amountCents: send.amountCents },
-    new Date(),
+    // As of the activation: a reduction period that ended since must not change the amount the
+    // PSP collected (the RPT is dated that day too).
+    send.activatedAt,
     { paymentType: 'PO', ccp: send.ccp },
   );
   try {
