@@ -13,13 +13,14 @@ import { addDays, romeDate } from '../../src/domain/positions/dates';
 import {
   activatedRptSenders,
   sendActivatedOnce,
+  startActivatedRptSender,
 } from '../../src/entry-points/worker/activated-rpt-sender';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
 import { ERP, OPERATOR } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { fixture, postSoap } from '../helpers/notice-soap';
-import { startTestService, testConfig } from '../helpers/service';
+import { eventually, startTestService, testConfig } from '../helpers/service';
 
 /**
  * Old model 3 after paaAttivaRPT: the activation (real XML on the adapter's
@@ -324,5 +325,32 @@ describe('activated RPT sender (old model 3: nodoInviaRPT PO after paaAttivaRPT)
     expect(await sendOf(ccp)).toBeUndefined();
     expect(await run()).toMatchObject({ claimed: 0 });
     expect(received).toHaveLength(0);
+  });
+
+  test('the loop sends on its own every interval, and its stop ends it', async () => {
+    const iuv = await newPosition(1_100);
+    const ccp = randomUUID().replace(/-/g, '');
+    const { received } = node([ok]);
+    const stop = startActivatedRptSender({
+      db: database.db,
+      logger,
+      domains,
+      senders,
+      intervalMs: 20,
+    });
+    try {
+      await activate(iuv, ccp, '11.00');
+      expect(await eventually(async () => (await sendOf(ccp))?.state === 'SENT', 5_000, 20)).toBe(
+        true,
+      );
+    } finally {
+      await stop();
+    }
+    expect(received.map((r) => r.header.ccp)).toEqual([ccp]);
+    // Stopped: a new activation stays PENDING (last test: nothing claims it after).
+    const later = randomUUID().replace(/-/g, '');
+    await activate(await newPosition(1_100), later, '11.00');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await sendOf(later)).toMatchObject({ state: 'PENDING', attempts: 0 });
   });
 });

@@ -209,7 +209,9 @@ async function sendRpt(
 /** Starts the loop; the returned stop waits for a run in progress. */
 export function startActivatedRptSender(deps: ActivatedRptSenderDeps): () => Promise<void> {
   if (deps.senders.size === 0) {
-    deps.logger.info(
+    // With rpt domains this is a misconfiguration: their PSPs' RTs would wait for RPTs never sent.
+    const rptDomains = deps.domains.all.some((d) => d.dialect === 'rpt');
+    deps.logger[rptDomains ? 'warn' : 'info'](
       {},
       'no RPT sender (rpt domains and NODE_BASE_URL): activated RPTs stay PENDING',
     );
