@@ -23,6 +23,10 @@ import { startWorkers, type WorkerDefinition } from './entry-points/worker/start
 import { receiptIntakeDeps } from './entry-points/soap/handlers/pa-send-rt';
 import { reconcileProcessor } from './entry-points/worker/reconcile-processor';
 import { startRecoveryScheduler } from './entry-points/worker/recovery-scheduler';
+import {
+  activatedRptSenders,
+  startActivatedRptSender,
+} from './entry-points/worker/activated-rpt-sender';
 import { myPaySources, startMyPayPoller } from './entry-points/worker/mypay-poller';
 import { MYPAY_OUTCOMES_PATH, mountMyPayOutcomes } from './entry-points/soap/mypay-outcomes';
 import type { Domains } from './shared/domains-config';
@@ -281,6 +285,22 @@ export async function startService(
           ...(embeddedNode
             ? { envFor: (d: DomainConfig) => withPlaceholderSecrets(d, process.env, false) }
             : {}),
+        }),
+      );
+      // Old model 3: the RPTs owed after paaAttivaRPT, to the node (the embedded one in the demo).
+      lifecycle.add(
+        'activated-rpt-send',
+        startActivatedRptSender({
+          db,
+          logger,
+          domains,
+          senders: activatedRptSenders(domains, apiConfig, {
+            registry: metrics.registry,
+            logger,
+            ...(embeddedNode
+              ? { envFor: (d: DomainConfig) => withPlaceholderSecrets(d, process.env, false) }
+              : {}),
+          }),
         }),
       );
       lifecycle.add(

@@ -38,6 +38,11 @@ export type PendingAttempt = {
   amountCents: number;
   /** RPT only: the PSP's codiceContestoPagamento, which the RT will carry back. */
   ccp?: string;
+  /**
+   * RPT only: the PSP's route from paaAttivaRPT. When given, the RPT owed to the node is queued
+   * (activated_rpt_sends) in the same transaction as the attempt; see queueActivatedRpt.
+   */
+  sendTo?: { pspId: string; pspBrokerId: string; channelId: string };
 };
 
 /**
@@ -100,10 +105,11 @@ async function recordIn(
     await trx('payment_attempts')
       .where({ id: prior.id })
       .update({ amount_cents: input.amountCents, updated_at: now });
+    await queueActivatedRpt(trx, Number(prior.id), input, now);
     return { paymentId: prior.payment_id, created: false };
   }
   const paymentId = randomUUID();
-  await trx('payment_attempts').insert({
+  const [attemptId] = await trx('payment_attempts').insert({
     payment_id: paymentId,
     debt_position_id: option.debt_position_id,
     payment_option_id: option.id,
@@ -114,5 +120,46 @@ async function recordIn(
     created_at: now,
     updated_at: now,
   });
+  await queueActivatedRpt(trx, Number(attemptId), input, now);
   return { paymentId, created: true };
+}
+
+/**
+ * Queues the RPT owed after paaAttivaRPT: one row per attempt. A repeated activation with the same
+ * CCP means the PSP (through the node) wants the RPT again, whatever became of the first send: the
+ * row is re-armed (PENDING, due now, attempts reset, lease dropped so a send in flight does not
+ * close it) with the route of the latest activation. The node answers PPT_RPT_DUPLICATA if it
+ * already has it, which the sender counts as sent.
+ */
+async function queueActivatedRpt(
+  trx: Knex.Transaction,
+  attemptId: number,
+  input: PendingAttempt,
+  now: Date,
+): Promise<void> {
+  const route = input.sendTo;
+  if (input.channel !== 'RPT' || route === undefined || input.ccp === undefined) return;
+  const armed = {
+    psp_id: route.pspId,
+    psp_broker_id: route.pspBrokerId,
+    psp_channel_id: route.channelId,
+    state: 'PENDING',
+    attempts: 0,
+    next_attempt_at: now,
+    lease_token: null,
+    last_error: null,
+    activated_at: now,
+    updated_at: now,
+  };
+  await trx('activated_rpt_sends')
+    .insert({
+      payment_attempt_id: attemptId,
+      domain_id: input.domainId,
+      iuv: input.iuv,
+      ccp: input.ccp,
+      created_at: now,
+      ...armed,
+    })
+    .onConflict('payment_attempt_id')
+    .merge(armed);
 }

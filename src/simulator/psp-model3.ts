@@ -4,12 +4,13 @@
  * makes, on the adapter's PaPerNodoPagamentoPsp door; then the node's paaInviaRT of the positive
  * RT on the PaPerNodo door, as scripted (`normal`, `duplicate`, `never`: see rpt-node.ts).
  *
- * What a real node does in between: it waits for the EC's nodoInviaRPT (tipoVersamento PO, the
- * PSP's CCP) and makes the RT from that RPT. The adapter does not send that RPT yet (it records the
- * CCP on a PENDING attempt only), so this node makes the RPT it would have received from what the
- * activation answered (datiPagamentoPA: amount, account, causale, creditor) and keeps it in its
- * ledger like any other: nodoChiediCopiaRT and nodoChiediStatoRPT then answer for it, which is how
- * recovery finds an RT that was never delivered.
+ * In between, as a real node: it waits for the EC's nodoInviaRPT (tipoVersamento PO, the PSP's
+ * CCP, on this PSP's route; rpt-node.ts accepts it only then) and makes the RT from that RPT. The
+ * wait is bounded (`rptWaitMs`): an adapter that never sends the RPT shows as a step
+ * `nodoInviaRPT: NO_ANSWER`, and the node then makes the RPT from what the activation answered
+ * (datiPagamentoPA: amount, account, causale, creditor) and delivers its RT anyway, so the RT
+ * paths (and recovery, through the ledger's nodoChiediCopiaRT and nodoChiediStatoRPT) stay
+ * testable while the missing RPT is visible in the run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -24,7 +25,7 @@ import {
 import type { PaymentRequest, Person } from '../adapters/pagopa/rpt-rt';
 import type { StationRef } from '../adapters/pagopa/pa-for-node';
 import { SIMULATED_PSP, type DeliveryScript, type Step } from './node-to-adapter';
-import { RT_DELIVERY_MODES, sendRts, type RptLedger, type SentRpt } from './rpt-node';
+import { RT_DELIVERY_MODES, sendRts, type RptLedger } from './rpt-node';
 import { AppError } from '../domain/errors';
 
 /** Who pays at the counter: the PSP does not ask (the RPT's debtor is the EC's business). */
@@ -37,7 +38,12 @@ export interface Model3Deps {
   readonly rtDoorUrl: string;
   readonly timeoutMs: number;
   readonly ledger: RptLedger;
+  /** How long the node waits for the EC's RPT after the activation (default RPT_WAIT_MS). */
+  readonly rptWaitMs?: number;
 }
+
+/** Long enough for the adapter's sender (polls every second) to send it, with a retry or two. */
+export const RPT_WAIT_MS = 15_000;
 
 export interface Model3Run {
   readonly outcome: 'PAID' | 'REFUSED';
@@ -75,7 +81,7 @@ async function ask(
     : { step };
 }
 
-/** The RPT the node holds once the EC sent it after the activation (see the module comment). */
+/** The RPT the node makes itself when the EC sent none in time (see the module comment). */
 function activatedRpt(
   station: StationRef,
   header: PptHeader,
@@ -156,14 +162,31 @@ export async function payNoticeModel3(
     }),
     parsePaaAttivaRPTResponse,
   );
-  const steps = [verified.step, activated.step];
+  const steps: Step[] = [verified.step, activated.step];
   if (activated.paymentData === undefined) return { outcome: 'REFUSED', steps };
-  const sent: SentRpt = {
-    rpt: activatedRpt(station, header, activated.paymentData),
-    brokerId: station.brokerId,
-    stationId: station.stationId,
-  };
-  deps.ledger.received(sent);
+  const key = { domainId: header.domainId, iuv, ccp };
+  deps.ledger.activated(key, {
+    pspId: SIMULATED_PSP.id,
+    pspBrokerId: SIMULATED_PSP.fiscalCode,
+    channelId: SIMULATED_PSP.channelId,
+  });
+  const waitMs = deps.rptWaitMs ?? RPT_WAIT_MS;
+  let sent = await deps.ledger.waitForRpt(key, waitMs);
+  if (sent !== undefined) {
+    steps.push({ operation: 'nodoInviaRPT', outcome: 'OK' });
+  } else {
+    steps.push({
+      operation: 'nodoInviaRPT',
+      outcome: 'NO_ANSWER',
+      description: `no RPT from the EC within ${waitMs} ms: the RT is made from the activation`,
+    });
+    sent = {
+      rpt: activatedRpt(station, header, activated.paymentData),
+      brokerId: station.brokerId,
+      stationId: station.stationId,
+    };
+    deps.ledger.received(sent);
+  }
   const delivered = await sendRts(
     { adapterUrl: deps.rtDoorUrl, timeoutMs: deps.timeoutMs, ledger: deps.ledger },
     [sent],

@@ -7,6 +7,9 @@
  * (`normal`, `duplicate`: sent twice, `never`: kept at the node). The node keeps every RPT and RT
  * it made ({@link RptLedger}) and answers nodoChiediCopiaRT and nodoChiediStatoRPT from it, which
  * is how the adapter's missing-receipt recovery finds an RT that never arrived.
+ * Old model 3: an RPT with tipoVersamento PO is the EC's answer to a PSP's paaAttivaRPT
+ * (psp-model3.ts): accepted (OK, no redirect: nobody is sent anywhere) only for a (domain, IUV,
+ * CCP) that PSP activated and on that PSP's route, otherwise PPT_SEMANTICA.
  * Same wire code as the adapter: src/adapters/pagopa/old-model-soap.ts and rpt-rt.ts.
  */
 import { randomBytes } from 'node:crypto';
@@ -23,6 +26,8 @@ import {
   parseNodoInviaRPTRequest,
   parsePaaInviaRTResponse,
   type FaultBean,
+  type NodoInviaRPTRequest,
+  type PspRoute,
   type RptHistoryEntry,
 } from '../adapters/pagopa/old-model-soap';
 import { AppError } from '../domain/errors';
@@ -109,15 +114,55 @@ interface LedgerEntry {
  */
 export class RptLedger {
   private readonly entries = new Map<string, LedgerEntry>();
+  /** Old model 3: the keys a PSP activated (paaAttivaRPT), with its route. */
+  private readonly activations = new Map<string, PspRoute>();
+  private readonly waiters = new Map<string, ((sent: SentRpt) => void)[]>();
 
   has(rpt: PaymentRequest): boolean {
     return this.entries.has(keyOf(rptKey(rpt)));
   }
 
   received(sent: SentRpt): void {
-    this.entries.set(keyOf(rptKey(sent.rpt)), {
+    const key = keyOf(rptKey(sent.rpt));
+    this.entries.set(key, {
       sent,
       history: [{ at: nowText(), state: 'RPT_ACCETTATA_NODO', description: 'RPT accettata' }],
+    });
+    const waiting = this.waiters.get(key) ?? [];
+    this.waiters.delete(key);
+    waiting.forEach((wake) => wake(sent));
+  }
+
+  /** A PSP activated the key with paaAttivaRPT: the EC's PO RPT for it is now expected. */
+  activated(key: { domainId: string; iuv: string; ccp: string }, route: PspRoute): void {
+    this.activations.set(keyOf(key), route);
+  }
+
+  /** The route of the PSP that activated the key, if one did. */
+  activationOf(key: { domainId: string; iuv: string; ccp: string }): PspRoute | undefined {
+    return this.activations.get(keyOf(key));
+  }
+
+  /** The RPT of `key` once it is received, or undefined after `timeoutMs`. */
+  waitForRpt(
+    key: { domainId: string; iuv: string; ccp: string },
+    timeoutMs: number,
+  ): Promise<SentRpt | undefined> {
+    const k = keyOf(key);
+    const known = this.entries.get(k);
+    if (known !== undefined) return Promise.resolve(known.sent);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const left = (this.waiters.get(k) ?? []).filter((w) => w !== wake);
+        if (left.length === 0) this.waiters.delete(k);
+        else this.waiters.set(k, left);
+        resolve(undefined);
+      }, timeoutMs);
+      const wake = (sent: SentRpt): void => {
+        clearTimeout(timer);
+        resolve(sent);
+      };
+      this.waiters.set(k, [...(this.waiters.get(k) ?? []), wake]);
     });
   }
 
@@ -245,8 +290,9 @@ export function mountRptNode(app: Express, deps: RptNodeDeps): void {
       }
       if (operation === 'nodoInviaRPT') {
         let sent: SentRpt;
+        let request: NodoInviaRPTRequest;
         try {
-          const request = parseNodoInviaRPTRequest(raw);
+          request = parseNodoInviaRPTRequest(raw);
           sent = {
             rpt: parseRpt(request.rptXml),
             brokerId: request.header.brokerId,
@@ -271,6 +317,10 @@ export function mountRptNode(app: Express, deps: RptNodeDeps): void {
               fault: fault('PPT_RPT_DUPLICATA', `RPT ${keyOf(rptKey(rpt))} already received`),
             }),
           );
+          return;
+        }
+        if (rpt.paymentType === 'PO') {
+          xml(res, answerActivatedRpt(ledger, sent, request));
           return;
         }
         ledger.received(sent);
@@ -326,6 +376,29 @@ export function mountRptNode(app: Express, deps: RptNodeDeps): void {
       );
     },
   );
+}
+
+/**
+ * nodoInviaRPT of an activated RPT (PO): OK without redirect when a PSP activated its key and the
+ * route is that PSP's; the node then holds the RPT (the PSP's RT follows it).
+ */
+function answerActivatedRpt(ledger: RptLedger, sent: SentRpt, request: PspRoute): string {
+  const key = rptKey(sent.rpt);
+  const route = ledger.activationOf(key);
+  const refuse = (description: string): string =>
+    buildNodoInviaRPTResponse({ outcome: 'KO', fault: fault('PPT_SEMANTICA', description) });
+  if (route === undefined) {
+    return refuse(`RPT ${keyOf(key)}: tipoVersamento PO without a paaAttivaRPT for this CCP`);
+  }
+  if (
+    route.pspId !== request.pspId ||
+    route.pspBrokerId !== request.pspBrokerId ||
+    route.channelId !== request.channelId
+  ) {
+    return refuse(`RPT ${keyOf(key)}: not the route of the PSP that activated it`);
+  }
+  ledger.received(sent);
+  return buildNodoInviaRPTResponse({ outcome: 'OK' });
 }
 
 /** nodoChiediCopiaRT and nodoChiediStatoRPT, answered from the ledger. */

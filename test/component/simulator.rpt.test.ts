@@ -119,6 +119,25 @@ describe('simulator: RT-model node (nodoInviaRPT, carts, paaInviaRT)', () => {
     });
   });
 
+  test('nodoInviaRPT with tipoVersamento PO for a CCP no PSP activated: PPT_SEMANTICA, and the node keeps nothing', async () => {
+    const po = {
+      ...minimalRpt,
+      iuv: '02000000000099903',
+      paymentType: 'PO' as const,
+      ccp: 'psp-ccp-1',
+    };
+    const psp = { pspId: 'SIMPSP01', pspBrokerId: '00000000001', channelId: '00000000001_01' };
+    await expect(client.sendActivated({ rpt: po, psp })).rejects.toMatchObject({
+      details: expect.objectContaining({
+        faultCode: 'PPT_SEMANTICA',
+        description: expect.stringMatching(/without a paaAttivaRPT/),
+      }),
+    });
+    await expect(
+      client.copy({ domainId: po.domain.domainId, iuv: po.iuv, ccp: po.ccp }),
+    ).resolves.toMatchObject({ kind: 'not-found', reason: 'PPT_RPT_SCONOSCIUTA' });
+  });
+
   test('nodoInviaCarrelloRPT: one session for the cart, one paaInviaRT per RPT; the same cart id again is refused', async () => {
     const a = { ...minimalRpt, iuv: '02000000000099901' };
     const b = { ...minimalRpt, iuv: '02000000000099902' };

@@ -103,6 +103,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
       ccp: string;
       cartId: string | null;
       sessionId: string | null;
+      sentAt: string;
       document: string;
     }[];
   };
@@ -142,6 +143,21 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
       .join('payment_options as o', 'o.id', 'a.payment_option_id')
       .where({ 'o.domain_id': DOMAIN, 'o.iuv': iuv, 'a.channel': 'RPT' })
       .select('a.ccp', 'a.status')) as { ccp: string; status: string }[];
+  const paymentIdOf = async (ccp: string): Promise<string> =>
+    (
+      (await database.db('payment_attempts').where({ ccp }).first('payment_id')) as {
+        payment_id: string;
+      }
+    ).payment_id;
+  /** When the adapter's SOAP door received the first RT of `iuv`. */
+  const rtReceivedAt = async (iuv: string): Promise<number> =>
+    (
+      (await database
+        .db('receipts')
+        .where({ domain_id: DOMAIN, iuv })
+        .orderBy('id')
+        .first('received_at')) as { received_at: Date }
+    ).received_at.getTime();
   const receiptsFor = async (iuv: string) =>
     (await database
       .db('receipts')
@@ -409,6 +425,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
     expect(stepsOf(paid)).toEqual([
       'paaVerificaRPT:OK',
       'paaAttivaRPT:OK',
+      'nodoInviaRPT:OK',
       'paaInviaRT:OK',
       'paaInviaRT:OK',
     ]);
@@ -419,6 +436,22 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
     ).toBe(true);
     // The activation's attempt carries the PSP's CCP, and the RT closed it; one receipt only.
     expect(await activations(iuv)).toEqual([{ ccp, status: 'PAID' }]);
+    // Before the RT (the node waits for it: 'nodoInviaRPT:OK' precedes 'paaInviaRT' above) the
+    // adapter sent the RPT of the activation: PO, the PSP's CCP, the position's debtor, the
+    // activated amount; operators see it, sent before the RT was received.
+    const paymentId = await paymentIdOf(ccp);
+    const sent = await sentRpts(paymentId);
+    expect(sent).toEqual([expect.objectContaining({ kind: 'RPT', iuv, ccp, cartId: null })]);
+    expect(parseRpt(sent[0]!.document)).toMatchObject({
+      paymentType: 'PO',
+      iuv,
+      ccp,
+      totalCents: 5_400,
+      debtor: { taxCode: 'FRRLCU82D12D612K' },
+    });
+    const sentAt = new Date(sent[0]!.sentAt).getTime();
+    const receivedAt = await rtReceivedAt(iuv);
+    expect(sentAt).toBeLessThanOrEqual(receivedAt);
     expect(await receiptsFor(iuv)).toEqual([
       { source: 'PAA_INVIA_RT', receipt_key: ccp, state: 'RECONCILED' },
     ]);
@@ -452,6 +485,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
       'paDemandPaymentNotice:OK',
       'paaVerificaRPT:OK',
       'paaAttivaRPT:OK',
+      'nodoInviaRPT:OK',
       'paaInviaRT:OK',
     ]);
     expect(paid.body['notice']).toMatchObject({ domainFiscalCode: DOMAIN });
@@ -480,6 +514,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
       'paDemandPaymentNotice:OK',
       'paaVerificaRPT:OK',
       'paaAttivaRPT:OK',
+      'nodoInviaRPT:OK',
       'paaInviaRT:NOT_SENT',
     ]);
     expect(await balance(cardCode, 'NURSERY_MEALS')).toBe(before);

@@ -61,15 +61,22 @@ export function newCcp(): string {
 }
 
 /**
- * The universal RPT of one line: the option's transfers in force today as its lines, the
- * position's debtor, the domain as creditor.
+ * What kind of RPT: the universal one (BBT, a fresh CCP: the citizen picks the PSP on WISP), or
+ * the one owed after a PSP's paaAttivaRPT (old model 3: PO, with the CCP the PSP made).
+ */
+export type RptKind = { paymentType: 'BBT' } | { paymentType: 'PO'; ccp: string };
+
+/**
+ * The RPT of one line: the option's transfers in force today as its lines, the position's
+ * debtor, the domain as creditor; universal (BBT) unless `kind` says PO.
  * @throws AppError('invalid-input') when a transfer credits another entity (an RPT has one
- * creditor) or the amount in force moved since the line was priced.
+ * creditor) or the amount in force moved since the line was priced (for PO: since the activation).
  */
 export function rptOf(
-  input: OnlinePaymentInput,
+  input: Pick<OnlinePaymentInput, 'domain'>,
   line: OnlinePaymentLine,
   at: Date,
+  kind: RptKind = { paymentType: 'BBT' },
 ): PaymentRequest {
   const { domain } = input;
   const today = romeDate(at);
@@ -123,9 +130,9 @@ export function rptOf(
     },
     executionDate: today,
     totalCents: payable.amountCents,
-    paymentType: 'BBT',
+    paymentType: kind.paymentType,
     iuv: line.option.iuv,
-    ccp: newCcp(),
+    ccp: kind.paymentType === 'PO' ? kind.ccp : newCcp(),
     lines,
   };
 }

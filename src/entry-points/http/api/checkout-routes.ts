@@ -362,7 +362,8 @@ export function sentRequestsRoutes(deps: ApiDeps): RouteSpec[] {
       params: z.strictObject({ paymentId: z.uuid() }),
       responses: {
         200: {
-          description: 'The documents (none for a Checkout cart or a notice paid at a PSP)',
+          description:
+            'The documents (none for a Checkout cart or a notice paid at a PSP with the new model; for old model 3 the RPT sent after paaAttivaRPT)',
           schema: z.object({ items: z.array(SentRequestOut) }),
         },
         403: { description: 'Not an operator key', schema: ProblemSchema },

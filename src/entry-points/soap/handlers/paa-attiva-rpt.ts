@@ -23,9 +23,13 @@ const IMPORTO_NON_VALIDO = 'PAA_ATTIVA_RPT_IMPORTO_NON_VALIDO';
  * answer is KO PAA_ATTIVA_RPT_IMPORTO_NON_VALIDO with datiPagamentoPA carrying the right amount,
  * so the PSP can activate again with it (PAGOPA.md §6).
  *
- * On success the CCP is recorded on a PENDING payment attempt (channel RPT), so the RPT can be
- * sent with it (a later issue) and the RT that comes back links to it. A repeated activation with
- * the same CCP finds the same attempt: it must only lead to resending the RPT, not a new one.
+ * On success the CCP is recorded on a PENDING payment attempt (channel RPT), so the RT that comes
+ * back links to it, and, in the same transaction, the RPT owed to the node (tipoVersamento PO,
+ * this CCP, the PSP's route) is queued in activated_rpt_sends; the activated-RPT sender (worker)
+ * sends it with nodoInviaRPT. Not sent here: the node expects this answer before the RPT, and a
+ * node or Redis outage must not fail the activation. A repeated activation with the same CCP finds
+ * the same attempt: it re-arms the same send (the PSP wants the RPT again), never a new attempt.
+ * Only `rpt`-dialect domains queue it: the others have no RPT sender.
  *
  * Why the amount fault is answered here and not by the dispatcher's mapper: the mapper turns
  * 'amount-mismatch' into PAA_SEMANTICA, right for every other primitive; this one has its own code
@@ -70,6 +74,15 @@ export function paaAttivaRptOperations(deps: SoapDeps): SoapOperation[] {
           channel: 'RPT',
           amountCents: loaded.notice.amountCents,
           ccp: header.ccp,
+          ...(domain.dialect === 'rpt'
+            ? {
+                sendTo: {
+                  pspId: request.pspId,
+                  pspBrokerId: request.pspBrokerId,
+                  channelId: request.pspChannelId,
+                },
+              }
+            : {}),
         });
         return answer;
       },
