@@ -1,13 +1,12 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { verifyWebhookSignature } from '../../src/adapters/erp-webhooks';
 import type { MyPayNodeClient } from '../../src/adapters/node-client';
 import { QUEUES } from '../../src/adapters/queues';
 import { recordMyPaySession } from '../../src/data-access/mypay-attempts-repository';
 import { addDays, romeDate } from '../../src/domain/positions/dates';
-import { ERP } from '../helpers/api';
+import { ERP, jsonCall, type Json } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
+import { startWebhookReceiver } from '../helpers/webhook-receiver';
 import { MYPAY_DOMAIN, duesFor, myPayClient, myPayDomainsFile } from '../helpers/mypay';
 import { eventually, startTestService, testConfig } from '../helpers/service';
 
@@ -31,40 +30,18 @@ const POLL_DELAY_MS = 400;
 const RUN = (process.pid % 9_000) + 1_000;
 const today = romeDate(new Date());
 
-type Json = Record<string, unknown>;
 type Step = { operation: string; outcome: string; faultCode?: string };
-type Hook = { headers: http.IncomingHttpHeaders; body: string };
 
 describe('mypay dialect end to end: ERP API, adapter, worker and simulated MyPay', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let service: Awaited<ReturnType<typeof startTestService>>;
-  let receiver: http.Server;
-  const hooks: Hook[] = [];
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let api: string;
   let sim: string;
   let mypay: MyPayNodeClient;
   let cardCode: string;
 
-  const call = async (
-    base: string,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: Json; location: string | null }> => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      redirect: 'manual',
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: text === '' || !text.startsWith('{') ? {} : (JSON.parse(text) as Json),
-      location: res.headers.get('location'),
-    };
-  };
+  const call = jsonCall;
   const erp = (
     method: string,
     path: string,
@@ -88,7 +65,7 @@ describe('mypay dialect end to end: ERP API, adapter, worker and simulated MyPay
     );
   };
   const reconciledHooksFor = (iuv: string) =>
-    hooks
+    receiver.received
       .map((h) => ({ hook: h, event: JSON.parse(h.body) as { type: string; data: Json } }))
       .filter((e) => e.event.type === 'payment.reconciled' && e.event.data['iuv'] === iuv);
 
@@ -132,16 +109,7 @@ describe('mypay dialect end to end: ERP API, adapter, worker and simulated MyPay
   };
 
   beforeAll(async () => {
-    receiver = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        hooks.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    receiver = await startWebhookReceiver();
 
     database = await createTestDatabase('demo_mypay');
     const domainsFile = myPayDomainsFile();
@@ -156,7 +124,7 @@ describe('mypay dialect end to end: ERP API, adapter, worker and simulated MyPay
         MYPAY_PUSH_JWT_SECRET: PUSH_SECRET,
         MYPAY_POLL_DELAY_MS: String(POLL_DELAY_MS),
         MYPAY_POLL_INTERVAL_MS: '200',
-        ERP_WEBHOOK_URL: hookUrl,
+        ERP_WEBHOOK_URL: receiver.url,
         ERP_WEBHOOK_SECRET: WEBHOOK_SECRET,
         WEBHOOK_POLL_INTERVAL_MS: '100',
       }),
@@ -176,10 +144,7 @@ describe('mypay dialect end to end: ERP API, adapter, worker and simulated MyPay
 
   afterAll(async () => {
     await service?.stop();
-    await new Promise<void>((resolve) => {
-      receiver?.closeAllConnections();
-      receiver?.close(() => resolve());
-    });
+    await receiver?.close();
     const queue = new Queue(QUEUES.reconcile, {
       connection: { host: '127.0.0.1', port: 6379 },
       prefix: QUEUE_PREFIX,

@@ -4,7 +4,7 @@ import { addDays, romeDate } from '../../src/domain/positions/dates';
 import { ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
-import { ERP } from '../helpers/api';
+import { ERP, jsonCall, type Json } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { eventually, startTestService, testConfig } from '../helpers/service';
 
@@ -18,7 +18,6 @@ const QUEUE_PREFIX = `t-demo-pagopa-${process.pid}`;
 const RUN = (process.pid % 9_000) + 1_000;
 const today = romeDate(new Date());
 
-type Json = Record<string, unknown>;
 type Step = { operation: string; outcome: string; faultCode?: string };
 
 describe('pagopa dialect end to end: ERP API, adapter and simulator', () => {
@@ -28,22 +27,7 @@ describe('pagopa dialect end to end: ERP API, adapter and simulator', () => {
   let sim: string;
   let cardCode: string;
 
-  const call = async (
-    base: string,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      redirect: 'manual',
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Json) };
-  };
+  const call = jsonCall;
   const erp = (
     method: string,
     path: string,

@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { verifyWebhookSignature } from '../../src/adapters/erp-webhooks';
 import { parseRpt } from '../../src/adapters/pagopa/rpt-rt';
@@ -9,8 +7,9 @@ import { addDays, romeDate } from '../../src/domain/positions/dates';
 import { DEMO_RPT_CARD, ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
-import { ERP, OPERATOR } from '../helpers/api';
+import { ERP, OPERATOR, jsonCall, type Json } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
+import { startWebhookReceiver, type Hook } from '../helpers/webhook-receiver';
 import { eventually, startTestService, testConfig } from '../helpers/service';
 
 /**
@@ -27,39 +26,17 @@ const DOMAIN = '80000000003';
 const SECRET = 'whsec_demo_rpt_0123456789abcdef0123456789';
 const today = romeDate(new Date());
 
-type Json = Record<string, unknown>;
 type Step = { operation: string; outcome: string; faultCode?: string };
-type Hook = { headers: http.IncomingHttpHeaders; body: string };
 
 describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and webhooks', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let service: Awaited<ReturnType<typeof startTestService>>;
-  let erpHooks: http.Server;
-  const hooks: Hook[] = [];
+  let erpHooks: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let api: string;
   let sim: string;
   let cardCode: string;
 
-  const call = async (
-    base: string,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: Json; headers: Headers }> => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      redirect: 'manual',
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: text === '' ? {} : (JSON.parse(text) as Json),
-      headers: res.headers,
-    };
-  };
+  const call = jsonCall;
   const erp = (
     method: string,
     path: string,
@@ -175,17 +152,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
     (res.body['steps'] as Step[]).map((s) => `${s.operation}:${s.outcome}`);
 
   beforeAll(async () => {
-    erpHooks = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        hooks.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => erpHooks.listen(0, '127.0.0.1', r));
-    const hookPort = (erpHooks.address() as AddressInfo).port;
+    erpHooks = await startWebhookReceiver();
 
     database = await createTestDatabase('demo_rpt');
     service = await startTestService(
@@ -197,7 +164,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
         // Recovery asks the node about attempts without a receipt after 1.5 s (10 min in production).
         RECOVERY_DELAY_MS: '1500',
         RECOVERY_INTERVAL_MS: '200',
-        ERP_WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hooks/pagopa`,
+        ERP_WEBHOOK_URL: erpHooks.url,
         ERP_WEBHOOK_SECRET: SECRET,
         WEBHOOK_POLL_INTERVAL_MS: '50',
       }),
@@ -227,8 +194,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
       await queue.close();
     }
     await database?.drop();
-    erpHooks.closeAllConnections();
-    await new Promise((r) => erpHooks.close(r));
+    await erpHooks?.close();
   });
 
   test('card top-up started by the ERP: an RPT to WISP, paid on its page, paaInviaRT credits the card, the ERP gets a signed payment.reconciled', async () => {
@@ -294,7 +260,7 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
 
     // The ERP's webhook: payment.reconciled for this IUV, signed with the shared secret.
     const hookFor = (): Hook | undefined =>
-      hooks.find((h) => {
+      erpHooks.received.find((h) => {
         const body = JSON.parse(h.body) as { type: string; data: { iuv?: string } };
         return body.type === 'payment.reconciled' && body.data.iuv === iuv;
       });

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { Queue } from 'bullmq';
@@ -7,8 +6,9 @@ import { QUEUES } from '../../src/adapters/queues';
 import { ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
-import { ERP } from '../helpers/api';
+import { ERP, jsonCall, type Json } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
+import { startWebhookReceiver } from '../helpers/webhook-receiver';
 import { eventually, startTestService, testConfig } from '../helpers/service';
 
 /**
@@ -25,9 +25,7 @@ const SUBSCRIPTION_KEY_ENV = 'BORGO_VERDE_SUBSCRIPTION_KEY';
 const WEBHOOK_SECRET = 'e2e-recovery-webhook-secret-0123456789abcdef';
 const DOMAIN = '80000000001';
 
-type Json = Record<string, unknown>;
 type Step = { operation: string; outcome: string };
-type Hook = { headers: http.IncomingHttpHeaders; body: string };
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -39,54 +37,15 @@ const freePort = (): Promise<number> =>
     });
   });
 
-/** The ERP's webhook endpoint: keeps every request, answers 200. */
-async function startReceiver() {
-  const received: Hook[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks/pagopa`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe('pagopa missing-receipt recovery end to end: held receipt, biz-events, late push', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let service: Awaited<ReturnType<typeof startTestService>>;
-  let erpHooks: Awaited<ReturnType<typeof startReceiver>>;
+  let erpHooks: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let api: string;
   let sim: string;
   let cardCode: string;
 
-  const call = async (
-    base: string,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      redirect: 'manual',
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Json) };
-  };
+  const call = jsonCall;
   const erp = (
     method: string,
     path: string,
@@ -110,7 +69,7 @@ describe('pagopa missing-receipt recovery end to end: held receipt, biz-events, 
 
   beforeAll(async () => {
     database = await createTestDatabase('e2e_recovery_pagopa');
-    erpHooks = await startReceiver();
+    erpHooks = await startWebhookReceiver();
     // The simulator's port is fixed up front: the adapter's biz-events URLs point at it.
     const simPort = await freePort();
     process.env[SUBSCRIPTION_KEY_ENV] = 'e2e-subscription-key';
@@ -254,7 +213,7 @@ describe('pagopa missing-receipt recovery end to end: held receipt, biz-events, 
     const unknown = await call(sim, 'GET', path, undefined, {
       'ocp-apim-subscription-key': 'any',
     });
-    expect(unknown).toEqual({
+    expect(unknown).toMatchObject({
       status: 404,
       body: expect.objectContaining({ status: 404, code: 'BZ_404_004' }),
     });

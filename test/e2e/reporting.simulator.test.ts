@@ -14,7 +14,7 @@ import { fetchReportingFlows } from '../../src/entry-points/worker/reporting-fet
 import type { Config } from '../../src/shared/config';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
-import { ERP, OPERATOR } from '../helpers/api';
+import { ERP, OPERATOR, jsonCall } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { eventually, startTestService, testConfig } from '../helpers/service';
 
@@ -37,7 +37,6 @@ const SECRETS = {
   BORGO_VERDE_SUBSCRIPTION_KEY: 'sim-subscription-key',
 };
 
-type Json = Record<string, unknown>;
 type Step = { operation: string; outcome: string };
 
 const freePort = (): Promise<number> =>
@@ -58,22 +57,7 @@ describe('reporting flows end to end: simulator PSP, nodeForPa download, reconci
   let sim: string;
   let source: ReportingFlowSource;
 
-  const call = async (
-    base: string,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      redirect: 'manual',
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Json) };
-  };
+  const call = jsonCall;
   const erp = (method: string, path: string, body?: unknown) => call(api, method, path, body, ERP);
 
   const newPosition = async (externalId: string, amountCents: number): Promise<string> => {

@@ -3,6 +3,8 @@ import { startTestService, testConfig } from './service';
 import type { Db } from '../../src/data-access/db';
 import type { RouteSpec } from '../../src/entry-points/http/api/route';
 
+export type Json = Record<string, unknown>;
+
 export const ERP = { Authorization: 'Bearer dev-erp-key' } as const;
 export const OPERATOR = { Authorization: 'Bearer dev-operator-key' } as const;
 
@@ -28,5 +30,31 @@ export async function startApi(
       await service.stop();
       await database.drop();
     },
+  };
+}
+
+/**
+ * One JSON call through a real door (API, simulator), redirects not followed so a test can read
+ * `location`. A body that is not a JSON object or array reads as `{}`.
+ */
+export async function jsonCall(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json; headers: Headers; location: string | null }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: /^\s*[[{]/.test(text) ? (JSON.parse(text) as Json) : {},
+    headers: res.headers,
+    location: res.headers.get('location'),
   };
 }
