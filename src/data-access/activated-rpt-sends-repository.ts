@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { AppError } from '../domain/errors';
+import { assertResendable, type ActivatedRptState } from '../domain/operations/activated-rpts';
+import type { Actor } from '../domain/operations/types';
+import { recordAudit } from './audit-repository';
 
 /**
  * The activated-RPT outbox (migration 20261123_0012): rows are queued by paaAttivaRPT
@@ -52,6 +56,20 @@ type AttemptRow = {
 };
 
 const ERROR_MAX = 1000;
+
+/**
+ * The columns that (re-)arm a send: PENDING, due `now`, attempts reset, lease dropped so a send in
+ * flight does not close it. One definition for the two ways a send is armed again: a repeated
+ * activation (notice-lookup-repository.ts) and an operator's resend (resendActivatedSends).
+ */
+export const rearmedSend = (now: Date) => ({
+  state: 'PENDING' as const,
+  attempts: 0,
+  next_attempt_at: now,
+  lease_token: null,
+  last_error: null,
+  updated_at: now,
+});
 
 /** Claims up to `limit` due PENDING sends of `domainIds`, leased for `leaseMs`. */
 export async function claimDueSends(
@@ -233,4 +251,132 @@ export async function findActivatedSend(
         pspBrokerId: row.psp_broker_id,
         channelId: row.psp_channel_id,
       };
+}
+
+/** A send as operators list it (ops API, CLI, console). */
+export type ActivatedSendSummary = {
+  id: number;
+  paymentId: string;
+  domainId: string;
+  iuv: string;
+  ccp: string;
+  psp: { pspId: string; pspBrokerId: string; channelId: string };
+  state: ActivatedRptState;
+  attempts: number;
+  lastError: string | null;
+  activatedAt: Date;
+  updatedAt: Date;
+};
+
+type SummaryRow = {
+  id: number | string;
+  payment_id: string;
+  domain_id: string;
+  iuv: string;
+  ccp: string;
+  psp_id: string;
+  psp_broker_id: string;
+  psp_channel_id: string;
+  state: ActivatedRptState;
+  attempts: number | string;
+  last_error: string | null;
+  activated_at: Date;
+  updated_at: Date;
+};
+
+const summaryColumns = [
+  's.id',
+  'a.payment_id',
+  's.domain_id',
+  's.iuv',
+  's.ccp',
+  's.psp_id',
+  's.psp_broker_id',
+  's.psp_channel_id',
+  's.state',
+  's.attempts',
+  's.last_error',
+  's.activated_at',
+  's.updated_at',
+];
+
+const summariesOf = (db: Knex | Knex.Transaction) =>
+  db('activated_rpt_sends as s').join('payment_attempts as a', 'a.id', 's.payment_attempt_id');
+
+const toSummary = (r: SummaryRow): ActivatedSendSummary => ({
+  id: Number(r.id),
+  paymentId: r.payment_id,
+  domainId: r.domain_id,
+  iuv: r.iuv,
+  ccp: r.ccp,
+  psp: { pspId: r.psp_id, pspBrokerId: r.psp_broker_id, channelId: r.psp_channel_id },
+  state: r.state,
+  attempts: Number(r.attempts),
+  lastError: r.last_error,
+  activatedAt: r.activated_at,
+  updatedAt: r.updated_at,
+});
+
+/** Sends, newest first, optionally in one state, after an optional id cursor. */
+export async function listActivatedSends(
+  db: Knex,
+  filter: { state?: ActivatedRptState | undefined; beforeId?: number | undefined; limit: number },
+): Promise<ActivatedSendSummary[]> {
+  const q = summariesOf(db).orderBy('s.id', 'desc').limit(filter.limit);
+  if (filter.state !== undefined) void q.where('s.state', filter.state);
+  if (filter.beforeId !== undefined) void q.where('s.id', '<', filter.beforeId);
+  return ((await q.select(summaryColumns)) as SummaryRow[]).map(toSummary);
+}
+
+/**
+ * Re-arms the sends `ids` (see rearmedSend) for an operator, one audit line each
+ * (`activated-rpt.resend`, before and after), all or nothing. Without `execute` it only checks and
+ * answers what it would re-arm. The rows are locked, so a worker's send in flight cannot
+ * interleave: its later write is fenced by the dropped lease.
+ * @returns the sends as they were before, in the order of `ids`.
+ * @throws AppError('not-found') for an unknown id, AppError('conflict') for a send in a state that
+ * is not re-sent (assertResendable); nothing is changed then.
+ */
+export async function resendActivatedSends(
+  db: Knex,
+  ids: readonly number[],
+  options: {
+    force: boolean;
+    execute: boolean;
+    actor: Actor;
+  },
+): Promise<ActivatedSendSummary[]> {
+  const unique = [...new Set(ids)];
+  return db.transaction(async (trx) => {
+    // Locks only the outbox rows, in id order, like the sender's claim (no attempt rows locked).
+    await trx('activated_rpt_sends').whereIn('id', unique).orderBy('id').forUpdate().select('id');
+    const rows = (await summariesOf(trx)
+      .whereIn('s.id', unique)
+      .select(summaryColumns)) as SummaryRow[];
+    const byId = new Map(rows.map((r) => [Number(r.id), toSummary(r)]));
+    const sends = unique.map((id) => {
+      const send = byId.get(id);
+      if (send === undefined) {
+        throw new AppError('not-found', `no activated RPT ${id}`);
+      }
+      assertResendable(id, send.state, options.force);
+      return send;
+    });
+    if (!options.execute) return sends;
+    const now = new Date();
+    for (const send of sends) {
+      await trx('activated_rpt_sends').where('id', send.id).update(rearmedSend(now));
+      await recordAudit(trx, {
+        actor: options.actor.name,
+        action: 'activated-rpt.resend',
+        subjectType: 'activated_rpt_send',
+        subjectId: String(send.id),
+        reason: options.actor.reason,
+        requestId: options.actor.requestId ?? null,
+        before: { state: send.state, attempts: send.attempts, lastError: send.lastError },
+        after: { state: 'PENDING', attempts: 0, lastError: null },
+      });
+    }
+    return sends;
+  });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AppError } from '../domain/errors';
 import type { NoticeKey } from '../domain/positions/payable-notice';
+import { rearmedSend } from './activated-rpt-sends-repository';
 import { isDuplicateKey, isTransientDbError } from './errors';
 import { findPosition, type StoredPosition } from './positions-repository';
 
@@ -143,13 +144,8 @@ async function queueActivatedRpt(
     psp_id: route.pspId,
     psp_broker_id: route.pspBrokerId,
     psp_channel_id: route.channelId,
-    state: 'PENDING',
-    attempts: 0,
-    next_attempt_at: now,
-    lease_token: null,
-    last_error: null,
+    ...rearmedSend(now),
     activated_at: now,
-    updated_at: now,
   };
   await trx('activated_rpt_sends')
     .insert({

@@ -11,6 +11,7 @@ import { registerQuarantineCommands } from './commands/quarantine';
 import { registerPositionsFixCommands } from './commands/positions-fix';
 import { registerAuditCommands } from './commands/audit';
 import { registerReportsCommands } from './commands/reports';
+import { registerRptsCommands } from './commands/rpts';
 
 /**
  * A CLI command module registers its sub-commands on the root program.
@@ -32,6 +33,7 @@ const registrations: RegisterCommands[] = [
   registerPositionsFixCommands,
   registerAuditCommands,
   registerReportsCommands,
+  registerRptsCommands,
 ];
 
 export function buildProgram(): Command {

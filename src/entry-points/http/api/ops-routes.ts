@@ -1,6 +1,11 @@
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import { queueInventory, reconcileJobs, isLiveJobState } from '../../../adapters/reconcile-jobs';
+import {
+  listActivatedSends,
+  resendActivatedSends,
+  type ActivatedSendSummary,
+} from '../../../data-access/activated-rpt-sends-repository';
 import { listAudit } from '../../../data-access/audit-repository';
 import {
   attachQuarantined,
@@ -27,6 +32,7 @@ import {
 } from '../../../data-access/outbox-repository';
 import { OFFLINE_CHANNELS } from '../../../data-access/positions-repository';
 import { AppError } from '../../../domain/errors';
+import { ACTIVATED_RPT_STATES, RESEND_IDS_MAX } from '../../../domain/operations/activated-rpts';
 import { auditCsvHeader, auditCsvRow, prettyXml } from '../../../domain/operations/formats';
 import {
   REASON_MAX_CHARS,
@@ -197,6 +203,34 @@ const OutboxEventOut = z.object({
   lastError: z.string().nullable(),
   createdAt: z.string(),
   deliveredAt: z.string().nullable(),
+});
+
+const ActivatedRptOut = z.object({
+  id: z.number().int(),
+  paymentId: z.string(),
+  domain: z.string(),
+  iuv: z.string(),
+  ccp: z.string(),
+  psp: z.object({ pspId: z.string(), pspBrokerId: z.string(), channelId: z.string() }),
+  state: z.enum(ACTIVATED_RPT_STATES),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  activatedAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const toActivatedRptOut = (s: ActivatedSendSummary) => ({
+  id: s.id,
+  paymentId: s.paymentId,
+  domain: s.domainId,
+  iuv: s.iuv,
+  ccp: s.ccp,
+  psp: { ...s.psp },
+  state: s.state,
+  attempts: s.attempts,
+  lastError: s.lastError,
+  activatedAt: s.activatedAt.toISOString(),
+  updatedAt: s.updatedAt.toISOString(),
 });
 
 export const toReceiptOut = (r: ReceiptSummary, now: Date = new Date()) => ({
@@ -834,6 +868,72 @@ export function opsRoutes(deps: ApiDeps): RouteSpec[] {
           events = found.filter((e) => e.state !== 'PENDING');
         }
         return { status: 200, body: { executed: body.execute, items: events.map(toOutboxOut) } };
+      },
+    }),
+    defineRoute({
+      ...ops,
+      method: 'get',
+      path: '/ops/v1/activated-rpts',
+      operationId: 'opsListActivatedRpts',
+      summary:
+        'RPTs owed to the node after paaAttivaRPT (old model 3), newest first (FAILED: given up)',
+      query: z.strictObject({
+        state: z.enum(ACTIVATED_RPT_STATES).optional(),
+        limit: pageLimit(deps),
+        cursor: CursorParam.optional(),
+      }),
+      responses: {
+        200: {
+          description: 'A page of activated RPT sends',
+          schema: z.object({ items: z.array(ActivatedRptOut), nextCursor: z.string().nullable() }),
+        },
+        ...forbidden,
+      },
+      handler: async ({ query }) => {
+        const fetched = await listActivatedSends(deps.db, {
+          state: query.state,
+          beforeId: decodeCursor('ops-activated-rpts', query.cursor),
+          limit: query.limit + 1,
+        });
+        const { items, nextCursor } = page('ops-activated-rpts', fetched, query.limit);
+        return { status: 200, body: { items: items.map(toActivatedRptOut), nextCursor } };
+      },
+    }),
+    defineRoute({
+      ...ops,
+      method: 'post',
+      path: '/ops/v1/activated-rpts/resend',
+      operationId: 'opsResendActivatedRpts',
+      summary:
+        'Send FAILED activated RPTs again (SENT ones too with force): re-armed for the worker, dry run unless execute',
+      body: z.strictObject({
+        ids: z.array(Id).min(1).max(RESEND_IDS_MAX),
+        force: z.boolean().default(false),
+        reason: Reason,
+        execute: Execute,
+      }),
+      responses: {
+        200: {
+          description: 'The sends re-armed (or that would be), as they were before',
+          schema: z.object({ executed: z.boolean(), items: z.array(ActivatedRptOut) }),
+        },
+        404: { description: 'No such activated RPT (nothing changed)', schema: ProblemSchema },
+        409: {
+          description: 'PENDING, or SENT without force (nothing changed)',
+          schema: ProblemSchema,
+        },
+        ...forbidden,
+      },
+      handler: async ({ body, principal, requestId }) => {
+        const sends = await resendActivatedSends(deps.db, body.ids, {
+          force: body.force,
+          execute: body.execute,
+          actor: actorOf(principal.name, body.reason, requestId),
+        });
+        return {
+          status: 200,
+          body: { executed: body.execute, items: sends.map(toActivatedRptOut) },
+        };
       },
     }),
     defineRoute({

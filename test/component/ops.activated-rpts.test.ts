@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import nock from 'nock';
+import { Registry } from 'prom-client';
+import request from 'supertest';
+import { buildNodoInviaRPTResponse } from '../../src/adapters/pagopa/old-model-soap';
+import { addDays, romeDate } from '../../src/domain/positions/dates';
+import {
+  activatedRptSenders,
+  sendActivatedOnce,
+} from '../../src/entry-points/worker/activated-rpt-sender';
+import { loadDomains } from '../../src/shared/domains-config';
+import { createLogger } from '../../src/shared/logger';
+import { ERP, OPERATOR } from '../helpers/api';
+import { createTestDatabase } from '../helpers/db';
+import { fixture, postSoap } from '../helpers/notice-soap';
+import { spawnCli, startTestService, testConfig, waitForExit } from '../helpers/service';
+import { auditOf } from './ops.fixtures';
+
+/**
+ * Operators see and re-send FAILED activated RPTs (old model 3) through the ops API and the CLI,
+ * without SQL. The FAILED rows are made the real way: paaAttivaRPT on the adapter's SOAP door, then
+ * a send run against a node (nock) that refuses with PPT_SEMANTICA. The service runs the api and
+ * soap roles and no worker, so the only sender is the run the test calls: a re-armed row stays
+ * PENDING until the test sends it.
+ */
+
+const DOMAIN = '80000000003';
+const NODE_URL = 'http://node.test/nodo/nodoPerPa';
+const PASSWORD_ENV = 'COLLE_ALTO_STATION_PASSWORD';
+const today = romeDate(new Date());
+
+const attivaXml = (iuv: string, ccp: string, amount: string): string =>
+  fixture('paa-attiva-rpt.xml', { IUV: iuv, CCP: ccp, AMOUNT: amount })
+    .replaceAll('80000000001', DOMAIN)
+    .replaceAll('80000000099', '80000000097');
+
+const nodeAnswer = (fault?: string) => ({
+  status: 200,
+  body: buildNodoInviaRPTResponse(
+    fault === undefined
+      ? { outcome: 'OK' }
+      : {
+          outcome: 'KO',
+          fault: {
+            faultCode: fault,
+            faultString: fault,
+            id: 'NodoDeiPagamentiSPC',
+            description: 'x',
+          },
+        },
+  ),
+});
+
+type SendRow = {
+  id: number;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date;
+};
+type Item = { id: number; state: string; attempts: number; lastError: string | null };
+
+describe('ops: activated RPTs (list, resend) through the ops API and the CLI', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let api: Awaited<ReturnType<typeof startTestService>>;
+  let soap: Awaited<ReturnType<typeof startTestService>>;
+  let apiUrl: string;
+  let soapUrl: string;
+  let env: Record<string, string>;
+  let seq = 0;
+  const logger = createLogger('silent');
+  const config = testConfig({ NODE_BASE_URL: NODE_URL, NODE_CIRCUIT_FAILURES_MAX: '1000' });
+  const domains = loadDomains(config.domainsFile);
+  let senders: ReturnType<typeof activatedRptSenders>;
+  const cli = (...args: string[]) => waitForExit(spawnCli(args, env));
+
+  /** One send run; the node answers each nodoInviaRPT with the next of `answers`. */
+  const sendRun = async (answers: ReturnType<typeof nodeAnswer>[]) => {
+    let scope = nock('http://node.test');
+    for (const a of answers) scope = scope.post(/.*/).reply(a.status, a.body);
+    const result = await sendActivatedOnce({ db: database.db, logger, domains, senders });
+    expect(scope.isDone()).toBe(true);
+    return result;
+  };
+  const rowOf = async (id: number) =>
+    (await database
+      .db('activated_rpt_sends')
+      .where({ id })
+      .first('id', 'state', 'attempts', 'last_error', 'next_attempt_at')) as SendRow;
+
+  /** An activation through the SOAP door whose RPT the node refuses: FAILED. */
+  const givenFailed = async (): Promise<number> => {
+    seq += 1;
+    const externalId = `OPS-ARPT-${process.pid}-${seq}`;
+    const put = await request(apiUrl)
+      .put(`/api/v1/debt-positions/${externalId}`)
+      .set(ERP)
+      .send({
+        domain: DOMAIN,
+        service: 'NURSERY_FEE',
+        debtor: { type: 'F', fiscalCode: 'FRRLCU82D12D612K', fullName: 'Ferri Luca' },
+        description: `Retta asilo nido ${externalId}`,
+        paymentOptions: [{ amountCents: 2_000, dueDate: addDays(today, 30) }],
+      });
+    expect(put.status).toBe(201);
+    const iuv = (put.body as { paymentOptions: { iuv: string }[] }).paymentOptions[0]!.iuv;
+    const ccp = randomUUID().replace(/-/g, '');
+    const { status } = await postSoap(
+      `${soapUrl}/pagopa/PaPerNodoPagamentoPsp`,
+      attivaXml(iuv, ccp, '20.00'),
+    );
+    expect(status).toBe(200);
+    expect(await sendRun([nodeAnswer('PPT_SEMANTICA')])).toMatchObject({ claimed: 1, failed: 1 });
+    const row = (await database.db('activated_rpt_sends').where({ ccp }).first('id')) as {
+      id: number;
+    };
+    expect(await rowOf(row.id)).toMatchObject({ state: 'FAILED', attempts: 1 });
+    return Number(row.id);
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase('ops_activated_rpts');
+    process.env[PASSWORD_ENV] = 's3cret-station';
+    env = {
+      DATABASE_URL: database.url,
+      DATABASE_MIGRATE_ON_START: 'false',
+      LOG_LEVEL: 'silent',
+      QUEUE_PREFIX: `t-ops-arpt-${process.pid}`,
+    };
+    api = await startTestService(testConfig(env), 'api');
+    soap = await startTestService(testConfig(env), 'soap');
+    apiUrl = `http://127.0.0.1:${api.ports.api}`;
+    soapUrl = `http://127.0.0.1:${soap.ports.soap}`;
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    senders = activatedRptSenders(domains, config, { registry: new Registry(), logger });
+  });
+
+  afterEach(() => {
+    nock.cleanAll();
+  });
+
+  afterAll(async () => {
+    nock.enableNetConnect();
+    delete process.env[PASSWORD_ENV];
+    await soap.stop();
+    await api.stop();
+    await database.drop();
+  });
+
+  test('the API lists sends by state with the route and last error, paged', async () => {
+    const first = await givenFailed();
+    const second = await givenFailed();
+    const res = await request(apiUrl)
+      .get('/ops/v1/activated-rpts')
+      .query({ state: 'FAILED', limit: 1 })
+      .set(OPERATOR);
+    expect(res.status).toBe(200);
+    const body = res.body as { items: Item[]; nextCursor: string | null };
+    expect(body.items).toEqual([
+      expect.objectContaining({
+        id: second,
+        state: 'FAILED',
+        domain: DOMAIN,
+        attempts: 1,
+        psp: { pspId: 'BCITITMM', pspBrokerId: '00799960158', channelId: '00799960158_01' },
+        lastError: expect.stringMatching(/PPT_SEMANTICA/) as unknown,
+        paymentId: expect.any(String) as unknown,
+        ccp: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown,
+        activatedAt: expect.any(String) as unknown,
+      }),
+    ]);
+    expect(body.nextCursor).not.toBeNull();
+    const next = await request(apiUrl)
+      .get('/ops/v1/activated-rpts')
+      .query({ state: 'FAILED', limit: 1, cursor: body.nextCursor })
+      .set(OPERATOR);
+    expect((next.body as { items: Item[] }).items.map((i) => i.id)).toEqual([first]);
+    const pending = await request(apiUrl)
+      .get('/ops/v1/activated-rpts')
+      .query({ state: 'PENDING' })
+      .set(OPERATOR);
+    expect((pending.body as { items: Item[] }).items.map((i) => i.id)).not.toContain(first);
+    const tooMany = await request(apiUrl)
+      .get('/ops/v1/activated-rpts')
+      .query({ limit: 100_000 })
+      .set(OPERATOR);
+    expect(tooMany.status).toBe(400);
+  });
+
+  test('API resend: a dry run changes nothing; execute re-arms, audits, and the next run sends it', async () => {
+    const id = await givenFailed();
+    const before = await rowOf(id);
+    const dry = await request(apiUrl)
+      .post('/ops/v1/activated-rpts/resend')
+      .set(OPERATOR)
+      .send({ ids: [id], reason: 'node fixed the station' });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ executed: false, items: [{ id, state: 'FAILED' }] });
+    expect(await rowOf(id)).toEqual(before);
+    expect(await auditOf(database.db, 'activated_rpt_send', String(id))).toEqual([]);
+
+    const done = await request(apiUrl)
+      .post('/ops/v1/activated-rpts/resend')
+      .set(OPERATOR)
+      .send({ ids: [id], reason: 'node fixed the station', execute: true });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ executed: true, items: [{ id, state: 'FAILED' }] });
+    const rearmed = await rowOf(id);
+    expect(rearmed).toMatchObject({ state: 'PENDING', attempts: 0, last_error: null });
+    expect(rearmed.next_attempt_at.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await auditOf(database.db, 'activated_rpt_send', String(id))).toEqual([
+      {
+        actor: 'api:demo-operator',
+        action: 'activated-rpt.resend',
+        reason: 'node fixed the station',
+      },
+    ]);
+    const [line] = (await database
+      .db('audit_events')
+      .where({ subject_type: 'activated_rpt_send', subject_id: String(id) })
+      .select('before_state', 'after_state')) as { before_state: unknown; after_state: unknown }[];
+    const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+    expect(parse(line!.before_state)).toMatchObject({ state: 'FAILED', attempts: 1 });
+    expect(parse(line!.after_state)).toMatchObject({ state: 'PENDING', attempts: 0 });
+
+    expect(await sendRun([nodeAnswer()])).toMatchObject({ claimed: 1, sent: 1 });
+    expect(await rowOf(id)).toMatchObject({ state: 'SENT', attempts: 1 });
+  });
+
+  test('API resend: an unknown id, a SENT one without force or a PENDING one is refused and nothing changes; force re-sends a SENT one', async () => {
+    const failed = await givenFailed();
+    const sent = await givenFailed();
+    await request(apiUrl)
+      .post('/ops/v1/activated-rpts/resend')
+      .set(OPERATOR)
+      .send({ ids: [sent], reason: 'r', execute: true })
+      .expect(200);
+    await sendRun([nodeAnswer()]);
+    expect(await rowOf(sent)).toMatchObject({ state: 'SENT' });
+    const failedBefore = await rowOf(failed);
+    const sentBefore = await rowOf(sent);
+
+    const resend = (body: Record<string, unknown>) =>
+      request(apiUrl)
+        .post('/ops/v1/activated-rpts/resend')
+        .set(OPERATOR)
+        .send({ reason: 'try', execute: true, ...body });
+    const unknown = await resend({ ids: [failed, 999_999_999] });
+    expect(unknown.status).toBe(404);
+    expect((unknown.body as { detail: string }).detail).toMatch(/999999999/);
+    const notForced = await resend({ ids: [failed, sent] });
+    expect(notForced.status).toBe(409);
+    expect((notForced.body as { detail: string }).detail).toMatch(/SENT/);
+    expect(await rowOf(failed)).toEqual(failedBefore);
+    expect(await rowOf(sent)).toEqual(sentBefore);
+    expect((await resend({ ids: [] })).status).toBe(400);
+    expect((await resend({ ids: [failed], reason: '' })).status).toBe(400);
+    expect(await auditOf(database.db, 'activated_rpt_send', String(failed))).toEqual([]);
+
+    const forced = await resend({ ids: [sent], force: true });
+    expect(forced.status).toBe(200);
+    expect(await rowOf(sent)).toMatchObject({ state: 'PENDING', attempts: 0 });
+    const pending = await resend({ ids: [sent], force: true });
+    expect(pending.status).toBe(409);
+    expect((pending.body as { detail: string }).detail).toMatch(/PENDING/);
+    await sendRun([nodeAnswer('PPT_RPT_DUPLICATA')]);
+    expect(await rowOf(sent)).toMatchObject({ state: 'SENT' });
+  });
+
+  test('CLI: rpts list and rpts resend (dry run, --execute needs --reason, audited), exit 1 for unknown or wrong state, 3 with MariaDB down', async () => {
+    const id = await givenFailed();
+    const listed = await cli('rpts', 'list', '--state', 'FAILED', '--json');
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { items: Item[] }).items).toContainEqual(
+      expect.objectContaining({ id, state: 'FAILED', attempts: 1 }),
+    );
+    const tableOut = await cli('rpts', 'list', '--state', 'FAILED');
+    expect(tableOut.code).toBe(0);
+    expect(tableOut.stdout).toMatch(new RegExp(`^${id}\\s+FAILED\\s+${DOMAIN}\\s`, 'm'));
+    expect((await cli('rpts', 'list', '--state', 'LOST')).code).toBe(1);
+
+    const before = await rowOf(id);
+    const dry = await cli('rpts', 'resend', String(id));
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/dry run: 1 send\(s\) would be re-sent/);
+    const noReason = await cli('rpts', 'resend', String(id), '--execute');
+    expect(noReason.code).toBe(1);
+    expect(noReason.stderr).toMatch(/--reason/);
+    const unknown = await cli(
+      'rpts',
+      'resend',
+      String(id),
+      '999999999',
+      '--execute',
+      '--reason',
+      'x',
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/not-found: no activated RPT 999999999/);
+    expect((await cli('rpts', 'resend', 'abc')).code).toBe(1);
+    const down = await waitForExit(
+      spawnCli(['rpts', 'resend', String(id), '--execute', '--reason', 'x'], {
+        ...env,
+        DATABASE_URL: 'mysql://root@127.0.0.1:1/none',
+      }),
+    );
+    expect(down.code).toBe(3);
+    expect(await rowOf(id)).toEqual(before);
+    expect(await auditOf(database.db, 'activated_rpt_send', String(id))).toEqual([]);
+
+    const done = await cli(
+      'rpts',
+      'resend',
+      String(id),
+      '--execute',
+      '--reason',
+      'PSP asked',
+      '--json',
+    );
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({
+      executed: true,
+      items: [{ id, state: 'FAILED' }],
+    });
+    expect(await rowOf(id)).toMatchObject({ state: 'PENDING', attempts: 0 });
+    expect(await auditOf(database.db, 'activated_rpt_send', String(id))).toEqual([
+      {
+        actor: expect.stringMatching(/^cli/) as unknown,
+        action: 'activated-rpt.resend',
+        reason: 'PSP asked',
+      },
+    ]);
+    const again = await cli('rpts', 'resend', String(id), '--execute', '--reason', 'twice');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/conflict: .*PENDING/);
+    await sendRun([nodeAnswer()]);
+    expect(await rowOf(id)).toMatchObject({ state: 'SENT' });
+  });
+});
