@@ -337,4 +337,53 @@ describe('ops: activated RPTs (list, resend) through the ops API and the CLI', (
     await sendRun([nodeAnswer()]);
     expect(await rowOf(id)).toMatchObject({ state: 'SENT' });
   });
+
+  test('console: the Activated RPTs page lists FAILED ones with a Re-send form; it needs a reason, re-arms and audits', async () => {
+    const id = await givenFailed();
+    const login = await request(apiUrl)
+      .post('/ops/login')
+      .type('form')
+      .send({ key: 'dev-operator-key' });
+    expect(login.status).toBe(303);
+    const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+    expect((await request(apiUrl).get('/ops/activated-rpts')).status).toBe(303);
+    const listed = await request(apiUrl).get('/ops/activated-rpts').set('Cookie', cookie);
+    expect(listed.status).toBe(200);
+    expect(listed.text).toContain(`action="/ops/activated-rpts/${id}/resend"`);
+    expect(listed.text).toMatch(/PPT_SEMANTICA/);
+    const token = /name="_csrf" value="([^"]+)"/.exec(listed.text)?.[1] ?? '';
+    const post = (reason: string) =>
+      request(apiUrl)
+        .post(`/ops/activated-rpts/${id}/resend`)
+        .set('Cookie', cookie)
+        .type('form')
+        .send({ _csrf: token, reason });
+
+    const before = await rowOf(id);
+    expect((await post(' ')).status).toBe(303);
+    const refused = await request(apiUrl).get('/ops/activated-rpts').set('Cookie', cookie);
+    expect(refused.text).toMatch(/A reason \(1 to \d+ characters\) is required/);
+    expect(await rowOf(id)).toEqual(before);
+
+    expect((await post('station password fixed')).status).toBe(303);
+    const after = await request(apiUrl)
+      .get('/ops/activated-rpts')
+      .query({ state: 'PENDING' })
+      .set('Cookie', cookie);
+    expect(after.text).toContain(`Activated RPT ${id} re-armed`);
+    expect(await rowOf(id)).toMatchObject({ state: 'PENDING', attempts: 0 });
+    expect(await auditOf(database.db, 'activated_rpt_send', String(id))).toEqual([
+      {
+        actor: 'console:demo-operator',
+        action: 'activated-rpt.resend',
+        reason: 'station password fixed',
+      },
+    ]);
+    // Already PENDING: refused with the reason, nothing written.
+    await post('again');
+    const again = await request(apiUrl).get('/ops/activated-rpts').set('Cookie', cookie);
+    expect(again.text).toMatch(/conflict: activated RPT \d+ is PENDING/);
+    expect(await auditOf(database.db, 'activated_rpt_send', String(id))).toHaveLength(1);
+    await sendRun([nodeAnswer()]);
+  });
 });

@@ -51,7 +51,8 @@ form.inline{display:inline} fieldset{background:#fff;border:1px solid #d6d9de;ma
 input,select,button{font:inherit;padding:3px 6px} .tabs a{margin-right:12px}
 `;
 
-export type NavItem = 'receipts' | 'jobs' | 'webhooks' | 'awaiting' | 'audit' | 'reconciliation';
+export type NavItem =
+  'receipts' | 'jobs' | 'webhooks' | 'awaiting' | 'activated-rpts' | 'audit' | 'reconciliation';
 
 /** The page frame: navigation, the session's flash message, and a logout form (CSRF-protected). */
 export function page(
@@ -73,6 +74,7 @@ export function page(
           ${link('/ops/queues', 'Queues', 'queues')}
           ${link('/ops/webhooks', 'Webhooks', 'webhooks')}
           ${link('/ops/awaiting', 'Awaiting receipts', 'awaiting')}
+          ${link('/ops/activated-rpts', 'Activated RPTs', 'activated-rpts')}
           ${link('/ops/audit', 'Audit', 'audit')}
           ${link('/ops/reconciliation', 'Reconciliation', 'reconciliation')}
           <form method="post" action="/ops/logout">

@@ -10,6 +10,10 @@ import express, {
   type Response,
 } from 'express';
 import { queueInventory } from '../../../adapters/reconcile-jobs';
+import {
+  listActivatedSends,
+  resendActivatedSends,
+} from '../../../data-access/activated-rpt-sends-repository';
 import { listAudit } from '../../../data-access/audit-repository';
 import {
   attachQuarantined,
@@ -29,6 +33,7 @@ import {
   reconciliationPageBody,
   reconciliationReport,
 } from '../api/reconciliation-routes';
+import { ACTIVATED_RPT_STATES } from '../../../domain/operations/activated-rpts';
 import { centsToDecimal, humanAge, prettyXml } from '../../../domain/operations/formats';
 import { REASON_MAX_CHARS, REPLAY_LIMIT_MAX } from '../../../domain/operations/replay';
 import {
@@ -809,6 +814,107 @@ export function mountConsole(app: Express, deps: ApiDeps): void {
             )}
           </table>`,
       );
+    }),
+  );
+
+  // Old model 3: RPTs owed to the node after paaAttivaRPT. FAILED ones are shown first: the PSP has
+  // the money and no RT will come back until the node has the RPT. SENT ones are re-sent with
+  // force from the CLI or the ops API only (a decision taken after asking the node).
+  router.get(
+    '/activated-rpts',
+    wrap(async (req, res) => {
+      const asked = req.query['state'];
+      const state =
+        asked === 'all' ? undefined : (ACTIVATED_RPT_STATES.find((s) => s === asked) ?? 'FAILED');
+      const sends = await listActivatedSends(deps.db, { state, limit: PAGE_SIZE });
+      const session = sessionOf(res);
+      render(
+        res,
+        'Activated RPTs',
+        'activated-rpts',
+        html`<p>
+            RPTs the node is owed after paaAttivaRPT (old model 3). A FAILED one has no RT coming:
+            fix the cause (see its error), then re-send it; the worker sends it within a second.
+          </p>
+          <p class="tabs">
+            <a href="/ops/activated-rpts">FAILED</a
+            ><a href="/ops/activated-rpts?state=PENDING">PENDING</a
+            ><a href="/ops/activated-rpts?state=SENT">SENT</a
+            ><a href="/ops/activated-rpts?state=all">All</a>
+          </p>
+          <table id="activated-rpts">
+            <tr>
+              <th>Id</th>
+              <th>State</th>
+              <th>Domain</th>
+              <th>IUV</th>
+              <th>CCP</th>
+              <th>PSP / channel</th>
+              <th>Attempts</th>
+              <th>Last error</th>
+              <th>Updated</th>
+              <th></th>
+            </tr>
+            ${sends.map(
+              (s) =>
+                html`<tr>
+                  <td>${s.id}</td>
+                  <td>${s.state}</td>
+                  <td>${s.domainId}</td>
+                  <td>${s.iuv}</td>
+                  <td>${s.ccp}</td>
+                  <td>${s.psp.pspId} / ${s.psp.channelId}</td>
+                  <td>${s.attempts}</td>
+                  <td>${s.lastError ?? ''}</td>
+                  <td>${s.updatedAt.toISOString()}</td>
+                  <td>
+                    ${
+                      s.state === 'FAILED'
+                        ? html`<form method="post" action="/ops/activated-rpts/${s.id}/resend">
+                            ${hidden(session)}
+                            <input
+                              name="reason"
+                              required
+                              maxlength="${REASON_MAX_CHARS}"
+                              placeholder="reason"
+                            />
+                            <button>Re-send</button>
+                          </form>`
+                        : ''
+                    }
+                  </td>
+                </tr>`,
+            )}
+          </table>`,
+      );
+    }),
+  );
+  router.post(
+    '/activated-rpts/:id/resend',
+    wrap(async (req, res) => {
+      const id = idParam(req.params['id']);
+      const reason = ((req.body as Record<string, string | undefined>)['reason'] ?? '').trim();
+      const session = sessionOf(res);
+      if (reason === '' || reason.length > REASON_MAX_CHARS) {
+        session.flash = {
+          kind: 'error',
+          text: `A reason (1 to ${REASON_MAX_CHARS} characters) is required.`,
+        };
+      } else {
+        try {
+          await resendActivatedSends(deps.db, [id], {
+            force: false,
+            execute: true,
+            actor: actorOf(res, reason),
+          });
+          session.flash = { kind: 'ok', text: `Activated RPT ${id} re-armed: PENDING, due now.` };
+        } catch (err) {
+          const appErr = toAppError(err);
+          if (appErr.code !== 'not-found' && appErr.code !== 'conflict') throw err;
+          session.flash = { kind: 'error', text: `${appErr.code}: ${appErr.message}` };
+        }
+      }
+      res.redirect(303, '/ops/activated-rpts');
     }),
   );
 
