@@ -892,7 +892,7 @@ export function mountConsole(app: Express, deps: ApiDeps): void {
   router.post(
     '/activated-rpts/:id/resend',
     wrap(async (req, res) => {
-      const id = idParam(req.params['id']);
+      const id = idParam(req.params['id'], 'activated RPT');
       const reason = ((req.body as Record<string, string | undefined>)['reason'] ?? '').trim();
       const session = sessionOf(res);
       if (reason === '' || reason.length > REASON_MAX_CHARS) {
@@ -1042,10 +1042,10 @@ const definedOnly = (o: Record<string, string | undefined>): Record<string, stri
 const isAccount = (v: unknown): v is 'CANTEEN' | 'NURSERY_MEALS' | 'SCHOOL_TRANSPORT' =>
   v === 'CANTEEN' || v === 'NURSERY_MEALS' || v === 'SCHOOL_TRANSPORT';
 
-function idParam(value: unknown): number {
+function idParam(value: unknown, what = 'receipt'): number {
   const n = Number(value);
   if (typeof value !== 'string' || !/^\d{1,15}$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new AppError('not-found', 'no such receipt');
+    throw new AppError('not-found', `no such ${what}`);
   }
   return n;
 }
