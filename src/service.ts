@@ -48,8 +48,8 @@ export const ROLES = ['all', 'api', 'soap', 'worker', 'simulator'] as const;
 export type Role = (typeof ROLES)[number];
 
 export type RunningService = {
-  /** Bound ports by server; 0 in the config picks a free port (tests). */
-  ports: { api?: number; soap?: number; simulator?: number };
+  /** Bound ports by server (`internal`: health and metrics of a process without the API); 0 in the config picks a free port (tests). */
+  ports: { api?: number; soap?: number; simulator?: number; internal?: number };
   db?: Db;
   metrics: Metrics;
   /** The API routes mounted (for the OpenAPI and auth sweep tests). */
@@ -81,7 +81,7 @@ export async function startService(
   const mypayPushAuth = has(role, 'soap') ? myPayPushAuth(config, domains, logger) : undefined;
 
   const startServer = async (
-    name: 'api' | 'soap' | 'simulator',
+    name: 'api' | 'soap' | 'simulator' | 'internal',
     port: number,
     checks: readonly DependencyCheck[],
     mount?: (app: Express) => void,
@@ -329,6 +329,11 @@ export async function startService(
           registry: metrics.registry,
         });
       });
+    } else if (has(role, 'soap') || has(role, 'worker')) {
+      // A process without the API still answers /health/live, /health/ready and /metrics on
+      // HTTP_PORT: the image's HEALTHCHECK probes that port for every role, and Prometheus
+      // scrapes the worker's queues and outbound calls there.
+      await startServer('internal', config.httpPort, checks);
     }
   }
 

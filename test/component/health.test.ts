@@ -162,3 +162,31 @@ describe('database creation', () => {
     }
   });
 });
+
+describe('processes without the API', () => {
+  test.each(['worker', 'soap'] as const)(
+    'the %s role answers health and metrics on HTTP_PORT, and no API route',
+    async (role) => {
+      const url = uniqueDatabaseUrl(`internal_${role}`);
+      const service = await startTestService(
+        testConfig({ DATABASE_URL: url, QUEUE_PREFIX: `t-internal-${role}-${process.pid}` }),
+        role,
+      );
+      const internal = `http://127.0.0.1:${service.ports.internal ?? 0}`;
+      try {
+        expect(service.ports.api).toBeUndefined();
+        expect((await request(internal).get('/health/live')).status).toBe(200);
+        const ready = await request(internal).get('/health/ready');
+        expect(ready.status).toBe(200);
+        const metrics = await request(internal).get('/metrics');
+        expect(metrics.text).toMatch(/^process_cpu_user_seconds_total /m);
+        expect((await request(internal).get('/api/v1/cards/x')).status).toBe(404);
+      } finally {
+        await service.stop();
+        const db = createDb({ url: url.replace(/\/[^/]+$/, '/'), poolMax: 1 });
+        await db.raw(`DROP DATABASE IF EXISTS \`${new URL(url).pathname.slice(1)}\``);
+        await db.destroy();
+      }
+    },
+  );
+});
