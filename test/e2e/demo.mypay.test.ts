@@ -4,7 +4,7 @@ import type { MyPayNodeClient } from '../../src/adapters/node-client';
 import { QUEUES } from '../../src/adapters/queues';
 import { recordMyPaySession } from '../../src/data-access/mypay-attempts-repository';
 import { addDays, romeDate } from '../../src/domain/positions/dates';
-import { ERP, jsonCall, type Json } from '../helpers/api';
+import { erpClient, jsonCall, type Json } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { startWebhookReceiver } from '../helpers/webhook-receiver';
 import { MYPAY_DOMAIN, duesFor, myPayClient, myPayDomainsFile } from '../helpers/mypay';
@@ -42,20 +42,11 @@ describe('mypay dialect end to end: ERP API, adapter, worker and simulated MyPay
   let cardCode: string;
 
   const call = jsonCall;
-  const erp = (
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => call(api, method, path, body, { ...ERP, ...headers });
-
-  const balance = async (account: string): Promise<number> => {
-    const card = await erp('GET', `/api/v1/cards/${cardCode}`);
-    const accounts = card.body['accounts'] as { account: string; balanceCents: number }[];
-    return accounts.find((a) => a.account === account)?.balanceCents ?? NaN;
-  };
+  const client = erpClient(() => api);
+  const { erp } = client;
+  const balance = (account: string) => client.balance(cardCode, account);
   const balanceBecomes = (account: string, cents: number) =>
-    eventually(async () => (await balance(account)) === cents, 10_000, 50);
+    client.balanceBecomes(cardCode, account, cents);
   const paymentStatus = async (paymentId: string): Promise<unknown> =>
     (await erp('GET', `/api/v1/payments/${paymentId}`)).body['status'];
   const receiptsOf = async (iuv: string) => {

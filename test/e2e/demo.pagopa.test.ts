@@ -4,7 +4,7 @@ import { addDays, romeDate } from '../../src/domain/positions/dates';
 import { ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
-import { ERP, jsonCall, type Json } from '../helpers/api';
+import { erpClient, jsonCall, type Json } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { eventually, startTestService, testConfig } from '../helpers/service';
 
@@ -28,22 +28,7 @@ describe('pagopa dialect end to end: ERP API, adapter and simulator', () => {
   let cardCode: string;
 
   const call = jsonCall;
-  const erp = (
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => call(api, method, path, body, { ...ERP, ...headers });
-
-  const balance = async (code: string, account: string): Promise<number> => {
-    const card = await erp('GET', `/api/v1/cards/${code}`);
-    const accounts = card.body['accounts'] as { account: string; balanceCents: number }[];
-    return accounts.find((a) => a.account === account)?.balanceCents ?? NaN;
-  };
-  const balanceBecomes = (code: string, account: string, cents: number) =>
-    eventually(async () => (await balance(code, account)) === cents, 10_000, 50);
-  const positionStatus = async (externalId: string): Promise<unknown> =>
-    (await erp('GET', `/api/v1/debt-positions/${externalId}`)).body['status'];
+  const { erp, balance, balanceBecomes, positionStatus } = erpClient(() => api);
 
   const newPosition = async (externalId: string, amountCents: number, fiscalCode: string) => {
     const res = await erp('PUT', `/api/v1/debt-positions/${externalId}`, {

@@ -7,7 +7,7 @@ import { addDays, romeDate } from '../../src/domain/positions/dates';
 import { DEMO_RPT_CARD, ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
-import { ERP, OPERATOR, jsonCall, type Json } from '../helpers/api';
+import { OPERATOR, erpClient, jsonCall, type Json } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { startWebhookReceiver, type Hook } from '../helpers/webhook-receiver';
 import { eventually, startTestService, testConfig } from '../helpers/service';
@@ -37,22 +37,9 @@ describe('rpt dialect end to end: ERP API, adapter, WISP simulator, recovery and
   let cardCode: string;
 
   const call = jsonCall;
-  const erp = (
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => call(api, method, path, body, { ...ERP, ...headers });
-
-  const balance = async (code: string, account: string): Promise<number> => {
-    const card = await erp('GET', `/api/v1/cards/${code}`);
-    const accounts = card.body['accounts'] as { account: string; balanceCents: number }[];
-    return accounts.find((a) => a.account === account)?.balanceCents ?? NaN;
-  };
-  const balanceBecomes = (code: string, account: string, cents: number) =>
-    eventually(async () => (await balance(code, account)) === cents, 10_000, 50);
-  const positionStatus = async (externalId: string): Promise<unknown> =>
-    (await erp('GET', `/api/v1/debt-positions/${externalId}?domain=${DOMAIN}`)).body['status'];
+  const client = erpClient(() => api);
+  const { erp, balance, balanceBecomes } = client;
+  const positionStatus = (externalId: string) => client.positionStatus(externalId, DOMAIN);
   const attempt = async (paymentId: string) =>
     (await database
       .db('payment_attempts')

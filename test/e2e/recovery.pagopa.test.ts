@@ -6,7 +6,7 @@ import { QUEUES } from '../../src/adapters/queues';
 import { ensureDemoCards } from '../../src/simulator/demo-data';
 import { loadDomains } from '../../src/shared/domains-config';
 import { createLogger } from '../../src/shared/logger';
-import { ERP, jsonCall, type Json } from '../helpers/api';
+import { erpClient, jsonCall, type Json } from '../helpers/api';
 import { createTestDatabase } from '../helpers/db';
 import { startWebhookReceiver } from '../helpers/webhook-receiver';
 import { eventually, startTestService, testConfig } from '../helpers/service';
@@ -46,17 +46,9 @@ describe('pagopa missing-receipt recovery end to end: held receipt, biz-events, 
   let cardCode: string;
 
   const call = jsonCall;
-  const erp = (
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => call(api, method, path, body, { ...ERP, ...headers });
-  const balance = async (account: string): Promise<number> => {
-    const card = await erp('GET', `/api/v1/cards/${cardCode}`);
-    const accounts = card.body['accounts'] as { account: string; balanceCents: number }[];
-    return accounts.find((a) => a.account === account)?.balanceCents ?? NaN;
-  };
+  const client = erpClient(() => api);
+  const { erp } = client;
+  const balance = (account: string) => client.balance(cardCode, account);
   const receiptsOf = async (iuv: string) => {
     const feed = await erp('GET', `/api/v1/receipts?domain=${DOMAIN}&limit=100`);
     return (feed.body['items'] as Json[]).filter((r) => r['iuv'] === iuv);

@@ -1,5 +1,5 @@
 import { createTestDatabase } from './db';
-import { startTestService, testConfig } from './service';
+import { eventually, startTestService, testConfig } from './service';
 import type { Db } from '../../src/data-access/db';
 import type { RouteSpec } from '../../src/entry-points/http/api/route';
 
@@ -57,4 +57,33 @@ export async function jsonCall(
     headers: res.headers,
     location: res.headers.get('location'),
   };
+}
+
+/**
+ * The ERP's side of a running service, for end-to-end tests: calls with the demo ERP key, and
+ * card balances and position states read back through the API. `api` is read at each call (the
+ * service starts in beforeAll).
+ */
+export function erpClient(api: () => string) {
+  const erp = (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => jsonCall(api(), method, path, body, { ...ERP, ...headers });
+  const balance = async (cardCode: string, account: string): Promise<number> => {
+    const card = await erp('GET', `/api/v1/cards/${cardCode}`);
+    const accounts = card.body['accounts'] as { account: string; balanceCents: number }[];
+    return accounts.find((a) => a.account === account)?.balanceCents ?? NaN;
+  };
+  const balanceBecomes = (cardCode: string, account: string, cents: number, timeoutMs = 10_000) =>
+    eventually(async () => (await balance(cardCode, account)) === cents, timeoutMs, 50);
+  const positionStatus = async (externalId: string, domain?: string): Promise<unknown> =>
+    (
+      await erp(
+        'GET',
+        `/api/v1/debt-positions/${externalId}${domain === undefined ? '' : `?domain=${domain}`}`,
+      )
+    ).body['status'];
+  return { erp, balance, balanceBecomes, positionStatus };
 }
