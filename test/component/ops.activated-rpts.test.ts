@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import nock from 'nock';
-import { Registry } from 'prom-client';
 import request from 'supertest';
-import { buildNodoInviaRPTResponse } from '../../src/adapters/pagopa/old-model-soap';
-import { addDays, romeDate } from '../../src/domain/positions/dates';
+import { sendActivatedOnce } from '../../src/entry-points/worker/activated-rpt-sender';
+import { OPERATOR } from '../helpers/api';
+import { spawnCli, waitForExit } from '../helpers/service';
 import {
-  activatedRptSenders,
-  sendActivatedOnce,
-} from '../../src/entry-points/worker/activated-rpt-sender';
-import { loadDomains } from '../../src/shared/domains-config';
-import { createLogger } from '../../src/shared/logger';
-import { ERP, OPERATOR } from '../helpers/api';
-import { createTestDatabase } from '../helpers/db';
-import { fixture, postSoap } from '../helpers/notice-soap';
-import { spawnCli, startTestService, testConfig, waitForExit } from '../helpers/service';
+  DOMAIN,
+  nodeAnswer,
+  startActivationWorld,
+  type ActivationWorld,
+} from './activated-rpt.fixtures';
 import { auditOf } from './ops.fixtures';
 
 /**
@@ -23,33 +19,6 @@ import { auditOf } from './ops.fixtures';
  * soap roles and no worker, so the only sender is the run the test calls: a re-armed row stays
  * PENDING until the test sends it.
  */
-
-const DOMAIN = '80000000003';
-const NODE_URL = 'http://node.test/nodo/nodoPerPa';
-const PASSWORD_ENV = 'COLLE_ALTO_STATION_PASSWORD';
-const today = romeDate(new Date());
-
-const attivaXml = (iuv: string, ccp: string, amount: string): string =>
-  fixture('paa-attiva-rpt.xml', { IUV: iuv, CCP: ccp, AMOUNT: amount })
-    .replaceAll('80000000001', DOMAIN)
-    .replaceAll('80000000099', '80000000097');
-
-const nodeAnswer = (fault?: string) => ({
-  status: 200,
-  body: buildNodoInviaRPTResponse(
-    fault === undefined
-      ? { outcome: 'OK' }
-      : {
-          outcome: 'KO',
-          fault: {
-            faultCode: fault,
-            faultString: fault,
-            id: 'NodoDeiPagamentiSPC',
-            description: 'x',
-          },
-        },
-  ),
-});
 
 type SendRow = {
   id: number;
@@ -61,24 +30,22 @@ type SendRow = {
 type Item = { id: number; state: string; attempts: number; lastError: string | null };
 
 describe('ops: activated RPTs (list, resend) through the ops API and the CLI', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let api: Awaited<ReturnType<typeof startTestService>>;
-  let soap: Awaited<ReturnType<typeof startTestService>>;
+  let world: ActivationWorld;
+  let database: ActivationWorld['database'];
   let apiUrl: string;
-  let soapUrl: string;
   let env: Record<string, string>;
-  let seq = 0;
-  const logger = createLogger('silent');
-  const config = testConfig({ NODE_BASE_URL: NODE_URL, NODE_CIRCUIT_FAILURES_MAX: '1000' });
-  const domains = loadDomains(config.domainsFile);
-  let senders: ReturnType<typeof activatedRptSenders>;
   const cli = (...args: string[]) => waitForExit(spawnCli(args, env));
 
   /** One send run; the node answers each nodoInviaRPT with the next of `answers`. */
   const sendRun = async (answers: ReturnType<typeof nodeAnswer>[]) => {
     let scope = nock('http://node.test');
     for (const a of answers) scope = scope.post(/.*/).reply(a.status, a.body);
-    const result = await sendActivatedOnce({ db: database.db, logger, domains, senders });
+    const result = await sendActivatedOnce({
+      db: database.db,
+      logger: world.logger,
+      domains: world.domains,
+      senders: world.senders,
+    });
     expect(scope.isDone()).toBe(true);
     return result;
   };
@@ -90,26 +57,9 @@ describe('ops: activated RPTs (list, resend) through the ops API and the CLI', (
 
   /** An activation through the SOAP door whose RPT the node refuses: FAILED. */
   const givenFailed = async (): Promise<number> => {
-    seq += 1;
-    const externalId = `OPS-ARPT-${process.pid}-${seq}`;
-    const put = await request(apiUrl)
-      .put(`/api/v1/debt-positions/${externalId}`)
-      .set(ERP)
-      .send({
-        domain: DOMAIN,
-        service: 'NURSERY_FEE',
-        debtor: { type: 'F', fiscalCode: 'FRRLCU82D12D612K', fullName: 'Ferri Luca' },
-        description: `Retta asilo nido ${externalId}`,
-        paymentOptions: [{ amountCents: 2_000, dueDate: addDays(today, 30) }],
-      });
-    expect(put.status).toBe(201);
-    const iuv = (put.body as { paymentOptions: { iuv: string }[] }).paymentOptions[0]!.iuv;
+    const iuv = await world.newPosition(2_000);
     const ccp = randomUUID().replace(/-/g, '');
-    const { status } = await postSoap(
-      `${soapUrl}/pagopa/PaPerNodoPagamentoPsp`,
-      attivaXml(iuv, ccp, '20.00'),
-    );
-    expect(status).toBe(200);
+    expect(await world.activate(iuv, ccp, '20.00')).toMatchObject({ outcome: 'OK' });
     expect(await sendRun([nodeAnswer('PPT_SEMANTICA')])).toMatchObject({ claimed: 1, failed: 1 });
     const row = (await database.db('activated_rpt_sends').where({ ccp }).first('id')) as {
       id: number;
@@ -119,21 +69,9 @@ describe('ops: activated RPTs (list, resend) through the ops API and the CLI', (
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase('ops_activated_rpts');
-    process.env[PASSWORD_ENV] = 's3cret-station';
-    env = {
-      DATABASE_URL: database.url,
-      DATABASE_MIGRATE_ON_START: 'false',
-      LOG_LEVEL: 'silent',
-      QUEUE_PREFIX: `t-ops-arpt-${process.pid}`,
-    };
-    api = await startTestService(testConfig(env), 'api');
-    soap = await startTestService(testConfig(env), 'soap');
-    apiUrl = `http://127.0.0.1:${api.ports.api}`;
-    soapUrl = `http://127.0.0.1:${soap.ports.soap}`;
-    nock.disableNetConnect();
-    nock.enableNetConnect('127.0.0.1');
-    senders = activatedRptSenders(domains, config, { registry: new Registry(), logger });
+    world = await startActivationWorld('ops_arpt', { LOG_LEVEL: 'silent' });
+    ({ database, apiUrl } = world);
+    env = world.serviceEnv;
   });
 
   afterEach(() => {
@@ -141,11 +79,7 @@ describe('ops: activated RPTs (list, resend) through the ops API and the CLI', (
   });
 
   afterAll(async () => {
-    nock.enableNetConnect();
-    delete process.env[PASSWORD_ENV];
-    await soap.stop();
-    await api.stop();
-    await database.drop();
+    await world.stop();
   });
 
   test('the API lists sends by state with the route and last error, paged', async () => {

@@ -1,26 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import nock from 'nock';
-import { Registry } from 'prom-client';
 import request from 'supertest';
 import {
-  buildNodoInviaRPTResponse,
   parseNodoInviaRPTRequest,
-  parsePaaAttivaRPTResponse,
   type NodoInviaRPTRequest,
 } from '../../src/adapters/pagopa/old-model-soap';
 import { parseRpt } from '../../src/adapters/pagopa/rpt-rt';
 import { addDays, romeDate } from '../../src/domain/positions/dates';
 import {
-  activatedRptSenders,
   sendActivatedOnce,
   startActivatedRptSender,
 } from '../../src/entry-points/worker/activated-rpt-sender';
-import { loadDomains } from '../../src/shared/domains-config';
-import { createLogger } from '../../src/shared/logger';
-import { ERP, OPERATOR } from '../helpers/api';
-import { createTestDatabase } from '../helpers/db';
-import { fixture, postSoap } from '../helpers/notice-soap';
-import { eventually, startTestService, testConfig } from '../helpers/service';
+import { OPERATOR } from '../helpers/api';
+import { eventually } from '../helpers/service';
+import {
+  DOMAIN,
+  PSP,
+  nodeAnswer,
+  startActivationWorld,
+  type ActivationWorld,
+} from './activated-rpt.fixtures';
 
 /**
  * Old model 3 after paaAttivaRPT: the activation (real XML on the adapter's
@@ -32,65 +31,26 @@ import { eventually, startTestService, testConfig } from '../helpers/service';
  * run the test calls.
  */
 
-const DOMAIN = '80000000003';
-const NODE_URL = 'http://node.test/nodo/nodoPerPa';
-const PASSWORD_ENV = 'COLLE_ALTO_STATION_PASSWORD';
-const PSP = { id: 'BCITITMM', broker: '00799960158', channel: '00799960158_01' };
 const today = romeDate(new Date());
-
-/** fixtures/soap/verify/paa-attiva-rpt.xml, for the rpt demo domain and PSP route `psp`. */
-const attivaXml = (iuv: string, ccp: string, amount: string, psp = PSP): string =>
-  fixture('paa-attiva-rpt.xml', { IUV: iuv, CCP: ccp, AMOUNT: amount })
-    .replaceAll('80000000001', DOMAIN)
-    .replaceAll('80000000099', '80000000097')
-    .replace('<identificativoPSP>BCITITMM<', `<identificativoPSP>${psp.id}<`)
-    .replace('>00799960158<', `>${psp.broker}<`)
-    .replace('>00799960158_01<', `>${psp.channel}<`);
 
 type SendRow = { state: string; attempts: number; last_error: string | null; psp_id: string };
 
 describe('activated RPT sender (old model 3: nodoInviaRPT PO after paaAttivaRPT)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let api: Awaited<ReturnType<typeof startTestService>>;
-  let soap: Awaited<ReturnType<typeof startTestService>>;
+  let world: ActivationWorld;
+  let database: ActivationWorld['database'];
   let apiUrl: string;
-  let soapUrl: string;
-  let seq = 0;
-  const logger = createLogger('silent');
-  const config = testConfig({ NODE_BASE_URL: NODE_URL, NODE_CIRCUIT_FAILURES_MAX: '1000' });
-  const domains = loadDomains(config.domainsFile);
-  let senders: ReturnType<typeof activatedRptSenders>;
+  const newPosition = (...a: Parameters<ActivationWorld['newPosition']>) => world.newPosition(...a);
+  const activate = (...a: Parameters<ActivationWorld['activate']>) => world.activate(...a);
 
   const run = (o: { attemptsMax?: number; backoffBaseMs?: number } = {}) =>
-    sendActivatedOnce({ db: database.db, logger, domains, senders, ...o });
+    sendActivatedOnce({
+      db: database.db,
+      logger: world.logger,
+      domains: world.domains,
+      senders: world.senders,
+      ...o,
+    });
 
-  const newPosition = async (
-    amountCents: number,
-    option: Record<string, unknown> = {},
-  ): Promise<string> => {
-    seq += 1;
-    const externalId = `ARPT-${process.pid}-${seq}`;
-    const res = await request(apiUrl)
-      .put(`/api/v1/debt-positions/${externalId}`)
-      .set(ERP)
-      .send({
-        domain: DOMAIN,
-        service: 'NURSERY_FEE',
-        debtor: { type: 'F', fiscalCode: 'FRRLCU82D12D612K', fullName: 'Ferri Luca' },
-        description: `Retta asilo nido ${externalId}`,
-        paymentOptions: [{ amountCents, dueDate: addDays(today, 30), ...option }],
-      });
-    expect(res.status).toBe(201);
-    return (res.body as { paymentOptions: { iuv: string }[] }).paymentOptions[0]!.iuv;
-  };
-  const activate = async (iuv: string, ccp: string, amount: string, psp = PSP) => {
-    const { status, text } = await postSoap(
-      `${soapUrl}/pagopa/PaPerNodoPagamentoPsp`,
-      attivaXml(iuv, ccp, amount, psp),
-    );
-    expect(status).toBe(200);
-    return parsePaaAttivaRPTResponse(text);
-  };
   const paymentIdOf = async (ccp: string): Promise<string> =>
     (
       (await database.db('payment_attempts').where({ ccp }).first('payment_id')) as {
@@ -124,30 +84,12 @@ describe('activated RPT sender (old model 3: nodoInviaRPT PO after paaAttivaRPT)
     }
     return { scope, received };
   };
-  const ok = { status: 200, body: buildNodoInviaRPTResponse({ outcome: 'OK' }) };
-  const fault = (faultCode: string) => ({
-    status: 200,
-    body: buildNodoInviaRPTResponse({
-      outcome: 'KO',
-      fault: { faultCode, faultString: faultCode, id: 'NodoDeiPagamentiSPC', description: 'sim' },
-    }),
-  });
+  const ok = nodeAnswer();
+  const fault = (faultCode: string) => nodeAnswer(faultCode);
 
   beforeAll(async () => {
-    database = await createTestDatabase('worker_activated_rpt');
-    process.env[PASSWORD_ENV] = 's3cret-station';
-    const env = {
-      DATABASE_URL: database.url,
-      DATABASE_MIGRATE_ON_START: 'false',
-      QUEUE_PREFIX: `t-arpt-${process.pid}`,
-    };
-    api = await startTestService(testConfig(env), 'api');
-    soap = await startTestService(testConfig(env), 'soap');
-    apiUrl = `http://127.0.0.1:${api.ports.api}`;
-    soapUrl = `http://127.0.0.1:${soap.ports.soap}`;
-    nock.disableNetConnect();
-    nock.enableNetConnect('127.0.0.1');
-    senders = activatedRptSenders(domains, config, { registry: new Registry(), logger });
+    world = await startActivationWorld('worker_arpt');
+    ({ database, apiUrl } = world);
   });
 
   afterEach(() => {
@@ -155,11 +97,7 @@ describe('activated RPT sender (old model 3: nodoInviaRPT PO after paaAttivaRPT)
   });
 
   afterAll(async () => {
-    nock.enableNetConnect();
-    delete process.env[PASSWORD_ENV];
-    await soap.stop();
-    await api.stop();
-    await database.drop();
+    await world.stop();
   });
 
   test("paaAttivaRPT answers OK before any send; the run sends nodoInviaRPT with PO, the PSP's CCP and route, the debtor and the activated amount; SENT and visible to operators", async () => {
@@ -333,9 +271,9 @@ describe('activated RPT sender (old model 3: nodoInviaRPT PO after paaAttivaRPT)
     const { received } = node([ok]);
     const stop = startActivatedRptSender({
       db: database.db,
-      logger,
-      domains,
-      senders,
+      logger: world.logger,
+      domains: world.domains,
+      senders: world.senders,
       intervalMs: 20,
     });
     try {
