@@ -1,3 +1,4 @@
+import { Histogram } from 'prom-client';
 import fs from 'node:fs';
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
@@ -210,12 +211,22 @@ export async function startService(
     }
 
     if (has(role, 'soap')) {
-      const operations = soapOperations({ db, domains, config, logger, reconcileQueue });
+      const intakeBatches = new Histogram({
+        name: 'receipt_intake_batch_size',
+        help: 'Receipts per batched intake step (links: option lookups, insert, enqueue)',
+        labelNames: ['step'],
+        buckets: [1, 2, 4, 8, 16, 32, 64],
+        registers: [metrics.registry],
+      });
+      const intake = receiptIntakeDeps(
+        { db, domains, config, logger, reconcileQueue },
+        (step, size) => intakeBatches.observe({ step }, size),
+      );
+      const operations = soapOperations({ db, domains, config, logger, reconcileQueue, intake });
       const scheme = soapTls === undefined ? 'http' : 'https';
       const publicUrl = config.soapPublicUrl ?? `${scheme}://127.0.0.1:${config.soapPort}`;
       const clientSubject = config.soapTls?.clientSubject;
       const mypayDomains = domains.all.some((d) => d.dialect === 'mypay');
-      const intake = receiptIntakeDeps({ db, domains, config, logger, reconcileQueue });
       await startServer(
         'soap',
         config.soapPort,

@@ -136,3 +136,23 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
   const [, pending] = (await db.migrate.list(migratorConfig)) as [unknown, { file: string }[]];
   return pending.map((p) => p.file);
 }
+
+const mariaDbPools = new WeakMap<Db, Promise<boolean>>();
+
+/**
+ * Whether the server is MariaDB, asked once per pool. The fast paths use what only MariaDB has
+ * (anonymous compound statements `BEGIN NOT ATOMIC … END`, `INSERT … RETURNING`); MySQL gets the
+ * portable path.
+ */
+export function isMariaDb(db: Db): Promise<boolean> {
+  let known = mariaDbPools.get(db);
+  if (known === undefined) {
+    known = db
+      .raw('SELECT VERSION() AS version')
+      .then(([rows]: [{ version: string }[]]) => /mariadb/i.test(rows[0]?.version ?? ''));
+    // A failed question is asked again next time (the database may be down right now).
+    known.catch(() => mariaDbPools.delete(db));
+    mariaDbPools.set(db, known);
+  }
+  return known;
+}

@@ -6,7 +6,8 @@ import type {
   ReceiptLinks,
   StoreResult,
 } from '../domain/receipts/types';
-import type { Db } from './db';
+import { isMariaDb, type Db } from './db';
+import { microBatch, type ItemOutcome } from '../shared/micro-batch';
 import { isDuplicateKey, isTransientDbError } from './errors';
 import { appendOutboxEvent } from './outbox-repository';
 
@@ -20,6 +21,19 @@ type OptionRow = { id: number; debt_position_id: number };
 type AttemptRow = { id: number };
 type PriorRow = { id: number; payload_hash: string };
 
+/** The most receipts one batched statement carries. */
+export const INTAKE_BATCH_MAX = 16;
+/**
+ * A receipt larger than this (raw XML) is inserted on its own: a batch stays a few MiB at most,
+ * well under MariaDB's max_allowed_packet (16 MiB by default), whatever the body limit.
+ */
+const BATCH_ROW_MAX_CHARS = 64 * 1024;
+
+export type ReceiptsRepositoryOptions = {
+  /** Told the size of each batched statement the intake runs ('links' lookups, 'insert's). */
+  onBatch?: (step: 'links' | 'insert', size: number) => void;
+};
+
 /**
  * The receipts inbox on MariaDB.
  *
@@ -27,16 +41,45 @@ type PriorRow = { id: number; payload_hash: string };
  * holds under concurrency (two resends racing); a new receipt, the common case, costs one insert.
  * A duplicate is re-read with a locking read inside the same transaction, so the row compared
  * against is the committed winner. No `INSERT IGNORE`: it would downgrade other errors to warnings.
+ *
+ * Why batched: the receipts that arrive in one turn of the event loop share one option lookup and
+ * one multi-row INSERT (see microBatch); each is still answered only after the statement holding
+ * it has committed. A batch that fails for any reason (a duplicate among them, a row MariaDB
+ * refuses, a lost connection) is run again receipt by receipt, so each gets its own outcome and a
+ * neighbour's problem is never another receipt's answer.
  */
-export function receiptsRepository(db: Db): ReceiptInbox {
+export function receiptsRepository(db: Db, options: ReceiptsRepositoryOptions = {}): ReceiptInbox {
+  const optionOf = microBatch<ReceiptBusinessKey, OptionRow | undefined>({
+    maxItems: INTAKE_BATCH_MAX,
+    run: (keys) => findOptions(db, keys),
+    onBatch: (size) => options.onBatch?.('links', size),
+  });
+  const insertBatched = microBatch<NewReceipt, StoreResult>({
+    maxItems: INTAKE_BATCH_MAX,
+    run: (receipts) => insertMany(db, receipts),
+    onBatch: (size) => options.onBatch?.('insert', size),
+  });
+  const storeOne = async (receipt: NewReceipt): Promise<StoreResult> => {
+    const stored = await insertNew(db, receipt);
+    if (stored !== undefined) return stored;
+    return withRetry(() => db.transaction((trx) => resolveDuplicate(trx, receipt)));
+  };
   return {
-    findLinks: (key, attemptCcp, attemptSessionId) =>
-      findLinks(db, key, attemptCcp, attemptSessionId),
+    findLinks: async (key, attemptCcp, attemptSessionId) => {
+      const option = await optionOf(key);
+      return linksOf(db, option, attemptCcp, attemptSessionId);
+    },
     store: async (receipt) => {
       if (receipt.state === 'QUARANTINED') return storeHeld(db, receipt);
-      const stored = await insertNew(db, receipt);
-      if (stored !== undefined) return stored;
-      return withRetry(() => db.transaction((trx) => resolveDuplicate(trx, receipt)));
+      if (receipt.rawXml.length > BATCH_ROW_MAX_CHARS || !(await isMariaDb(db))) {
+        return storeOne(receipt);
+      }
+      try {
+        return await insertBatched(receipt);
+      } catch {
+        // The batch failed as a whole: this receipt alone decides its answer now.
+        return storeOne(receipt);
+      }
     },
   };
 }
@@ -53,20 +96,41 @@ const SELECT_ATTEMPT =
 const SELECT_MYPAY_ATTEMPT =
   "SELECT id FROM payment_attempts WHERE payment_option_id = ? AND channel = 'MYPAY' " +
   'AND session_id = ? ORDER BY id DESC LIMIT 1';
-const INSERT_RECEIPT =
+const SELECT_OPTIONS =
+  'SELECT id, debt_position_id, domain_id, iuv FROM payment_options WHERE (domain_id, iuv) IN';
+const INSERT_RECEIPTS =
   'INSERT INTO receipts (domain_id, iuv, receipt_key, source, notice_number, broker_id, ' +
   'station_id, outcome, amount_cents, paid_at, payload_hash, raw_xml, parsed, state, ' +
-  'state_reason, debt_position_id, payment_option_id, payment_attempt_id) ' +
-  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'state_reason, debt_position_id, payment_option_id, payment_attempt_id) VALUES';
+const INSERT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_RECEIPT = `${INSERT_RECEIPTS} ${INSERT_ROW}`;
 
-async function findLinks(
+/** The options of many receipts in one statement, one outcome per key (undefined: none). */
+async function findOptions(
   db: Db,
-  key: ReceiptBusinessKey,
+  keys: readonly ReceiptBusinessKey[],
+): Promise<ItemOutcome<OptionRow | undefined>[]> {
+  if (keys.length === 1) {
+    const [rows] = (await db.raw(SELECT_OPTION, [keys[0]!.domainId, keys[0]!.iuv])) as [
+      OptionRow[],
+    ];
+    return [{ ok: true, value: rows[0] }];
+  }
+  // The unique (domain_id, iuv) index answers a row-constructor IN as a range of point reads.
+  const [rows] = (await db.raw(
+    `${SELECT_OPTIONS} (${keys.map(() => '(?, ?)').join(', ')})`,
+    keys.flatMap((k) => [k.domainId, k.iuv]),
+  )) as [(OptionRow & { domain_id: string; iuv: string })[]];
+  const byKey = new Map(rows.map((r) => [`${r.domain_id}/${r.iuv}`, r]));
+  return keys.map((k) => ({ ok: true, value: byKey.get(`${k.domainId}/${k.iuv}`) }));
+}
+
+async function linksOf(
+  db: Db,
+  option: OptionRow | undefined,
   attemptCcp: string | undefined,
   attemptSessionId: string | undefined,
 ): Promise<ReceiptLinks> {
-  const [options] = (await db.raw(SELECT_OPTION, [key.domainId, key.iuv])) as [OptionRow[]];
-  const option = options[0];
   if (option === undefined) return {};
   const links = {
     debtPositionId: Number(option.debt_position_id),
@@ -81,6 +145,30 @@ async function findLinks(
 }
 
 /**
+ * New receipts in one multi-row INSERT (autocommit: all or none), their ids read back with
+ * MariaDB's RETURNING by business key (unique in a batch that succeeded).
+ * @throws when the statement fails (a duplicate key among them included): the caller retries
+ * each receipt on its own.
+ */
+async function insertMany(
+  db: Db,
+  receipts: readonly NewReceipt[],
+): Promise<ItemOutcome<StoreResult>[]> {
+  const [rows] = (await db.raw(
+    `${INSERT_RECEIPTS} ${receipts.map(() => INSERT_ROW).join(', ')} ` +
+      'RETURNING id, domain_id, iuv, receipt_key',
+    receipts.flatMap(insertBindings),
+  )) as [{ id: number; domain_id: string; iuv: string; receipt_key: string }[]];
+  const ids = new Map(rows.map((r) => [`${r.domain_id}/${r.iuv}/${r.receipt_key}`, r.id]));
+  return receipts.map((r) => {
+    const id = ids.get(`${r.key.domainId}/${r.key.iuv}/${r.key.receiptKey}`);
+    return id === undefined
+      ? { ok: false, error: new Error('a batched receipt was not returned by its insert') }
+      : { ok: true, value: { kind: 'stored', receiptId: Number(id) } };
+  });
+}
+
+/**
  * The common case, a new receipt: one INSERT, committed on its own (autocommit), so the node's
  * answer waits for a single durable write. The row is the receipt's first history line (state,
  * reason, received_at); `receipt_state_changes` records the transitions after it.
@@ -91,26 +179,7 @@ async function insertNew(
   r: NewReceipt,
 ): Promise<StoreResult | undefined> {
   try {
-    const [header] = (await db.raw(INSERT_RECEIPT, [
-      r.key.domainId,
-      r.key.iuv,
-      r.key.receiptKey,
-      r.source,
-      r.noticeNumber ?? null,
-      r.brokerId,
-      r.stationId,
-      r.outcome,
-      r.amountCents,
-      r.paidAt !== undefined && !Number.isNaN(r.paidAt.getTime()) ? r.paidAt : null,
-      r.payloadHash,
-      r.rawXml,
-      JSON.stringify(r.parsed),
-      r.state,
-      r.stateReason ?? null,
-      r.links.debtPositionId ?? null,
-      r.links.paymentOptionId ?? null,
-      r.links.paymentAttemptId ?? null,
-    ])) as [{ insertId: number }];
+    const [header] = (await db.raw(INSERT_RECEIPT, insertBindings(r))) as [{ insertId: number }];
     return { kind: 'stored', receiptId: Number(header.insertId) };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
@@ -179,6 +248,29 @@ async function resolveDuplicate(trx: Knex.Transaction, r: NewReceipt): Promise<S
     if (!isDuplicateKey(err)) throw err;
     return { kind: 'conflict', receiptId, recorded: false };
   }
+}
+
+function insertBindings(r: NewReceipt): Knex.RawBinding[] {
+  return [
+    r.key.domainId,
+    r.key.iuv,
+    r.key.receiptKey,
+    r.source,
+    r.noticeNumber ?? null,
+    r.brokerId,
+    r.stationId,
+    r.outcome,
+    r.amountCents,
+    r.paidAt !== undefined && !Number.isNaN(r.paidAt.getTime()) ? r.paidAt : null,
+    r.payloadHash,
+    r.rawXml,
+    JSON.stringify(r.parsed),
+    r.state,
+    r.stateReason ?? null,
+    r.links.debtPositionId ?? null,
+    r.links.paymentOptionId ?? null,
+    r.links.paymentAttemptId ?? null,
+  ];
 }
 
 async function withRetry<T>(run: () => Promise<T>): Promise<T> {

@@ -8,7 +8,7 @@ import {
   type ReconcileFailureCode,
 } from '../domain/receipts/reconcile';
 import type { ReceiptOutcome, ReceiptState } from '../domain/receipts/types';
-import type { Db } from './db';
+import { isMariaDb, type Db } from './db';
 import { isDuplicateKey } from './errors';
 import { INSERT_ENTRY, insertEntryBindings, type LockedAccount } from './ledger-repository';
 import type { NewOutboxEvent, PaymentReconciledPayload } from '../domain/notifications/events';
@@ -229,7 +229,7 @@ export async function reconcileReceipt(
   receiptId: number,
   actor: string,
 ): Promise<ReconcileOutcome> {
-  if (await hasCompoundStatements(db)) {
+  if (await isMariaDb(db)) {
     try {
       const done = await reconcileInTwoRoundTrips(db, receiptId, actor);
       if (done !== undefined) return done;
@@ -238,25 +238,6 @@ export async function reconcileReceipt(
     }
   }
   return reconcileStepwise(db, receiptId, actor);
-}
-
-const compoundStatements = new WeakMap<Db, Promise<boolean>>();
-
-/**
- * Whether the server runs anonymous compound statements (`BEGIN NOT ATOMIC … END`): MariaDB does,
- * MySQL does not and gets the stepwise path. Asked once per pool.
- */
-function hasCompoundStatements(db: Db): Promise<boolean> {
-  let known = compoundStatements.get(db);
-  if (known === undefined) {
-    known = db
-      .raw('SELECT VERSION() AS version')
-      .then(([rows]: [{ version: string }[]]) => /mariadb/i.test(rows[0]?.version ?? ''));
-    // A failed question is asked again next time (the database may be down right now).
-    known.catch(() => compoundStatements.delete(db));
-    compoundStatements.set(db, known);
-  }
-  return known;
 }
 
 /** mysql2's connection, as far as this module uses it. */

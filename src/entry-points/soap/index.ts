@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '../../data-access/db';
+import type { AcceptReceiptDeps } from '../../domain/receipts/accept-receipt';
 import type { Config } from '../../shared/config';
 import type { Domains } from '../../shared/domains-config';
 import type { Logger } from '../../shared/logger';
@@ -15,6 +16,8 @@ export type SoapDeps = {
   logger: Logger;
   /** Producer for reconciliation jobs (fail-fast connection: Redis down never blocks an answer). */
   reconcileQueue: Queue;
+  /** The process's one receipt intake (see receiptIntakeDeps), shared with MyPay's push door. */
+  intake: AcceptReceiptDeps;
 };
 
 /**

@@ -170,6 +170,8 @@ export function mountSoap(app: Express, options: SoapOptions): void {
 /** What the node reads in `description`: the reason, never a stack trace or an internal message. */
 function describe(err: AppError): string {
   if (err.code === 'internal') return 'internal error; the request can be retried';
+  // Which socket failed how is for our logs (logged above), not for the node.
+  if (err.code === 'dependency-down') return 'service temporarily unavailable; retry later';
   // Reasons quote the input, which may hold characters XML 1.0 cannot carry (C0 controls).
   return err.message.slice(0, 1000).replace(NOT_XML_CHARS, '\uFFFD');
 }

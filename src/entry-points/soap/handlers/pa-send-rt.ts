@@ -14,7 +14,8 @@ import {
   noticeReceiptProblems,
   wireDateTime,
 } from '../../../domain/receipts/semantics';
-import type { IncomingReceipt } from '../../../domain/receipts/types';
+import type { IncomingReceipt, ReceiptBusinessKey } from '../../../domain/receipts/types';
+import { microBatch } from '../../../shared/micro-batch';
 import { contentHash } from '../../../shared/hash';
 import { checkCaller } from '../caller';
 import { deliveryFault } from './misdirected';
@@ -28,20 +29,42 @@ export const RECONCILE_ENQUEUE_TIMEOUT_MS = 500;
 /** The job name of a receipt's reconciliation in the reconcile queue. */
 export const RECONCILE_JOB_NAME = 'reconcile';
 
+/** The most reconciliation jobs one Redis round trip carries. */
+export const RECONCILE_ENQUEUE_BATCH_MAX = 64;
+
+/** Told the size of each batch the intake runs: option lookups, inserts, enqueues. */
+export type IntakeBatchObserver = (step: 'links' | 'insert' | 'enqueue', size: number) => void;
+
 /**
  * What the receipt use case needs, wired to MariaDB and the reconcile queue. Shared by every
- * receipt primitive (paSendRT, paSendRTV2, paaInviaRT).
+ * receipt primitive (paSendRT, paSendRTV2, paaInviaRT) and MyPay's outcome push: one intake per
+ * process, so receipts arriving together through any door share statements and round trips.
  */
-export function receiptIntakeDeps(deps: SoapDeps): AcceptReceiptDeps {
-  return {
-    inbox: receiptsRepository(deps.db),
-    scheduleReconcile: async (receiptId, key) => {
-      await deps.reconcileQueue.add(
-        RECONCILE_JOB_NAME,
-        { receiptId },
-        { jobId: reconcileJobId(key) },
+export function receiptIntakeDeps(
+  deps: Omit<SoapDeps, 'intake'>,
+  observeBatch?: IntakeBatchObserver,
+): AcceptReceiptDeps {
+  // The receipts stored in one turn are enqueued in one round trip (addBulk); a job id that
+  // exists already is skipped by BullMQ, as with add.
+  const enqueue = microBatch<{ receiptId: number; key: ReceiptBusinessKey }, void>({
+    maxItems: RECONCILE_ENQUEUE_BATCH_MAX,
+    run: async (items) => {
+      await deps.reconcileQueue.addBulk(
+        items.map(({ receiptId, key }) => ({
+          name: RECONCILE_JOB_NAME,
+          data: { receiptId },
+          opts: { jobId: reconcileJobId(key) },
+        })),
       );
+      return items.map(() => ({ ok: true, value: undefined }));
     },
+    onBatch: (size) => observeBatch?.('enqueue', size),
+  });
+  return {
+    inbox: receiptsRepository(deps.db, {
+      onBatch: (step, size) => observeBatch?.(step, size),
+    }),
+    scheduleReconcile: (receiptId, key) => enqueue({ receiptId, key }),
     scheduleTimeoutMs: RECONCILE_ENQUEUE_TIMEOUT_MS,
     hash: contentHash,
     log: deps.logger.child({ queue: QUEUES.reconcile }),
@@ -53,8 +76,7 @@ export function receiptIntakeDeps(deps: SoapDeps): AcceptReceiptDeps {
  * (PaPerNodo), sharing one intake (one repository, one queue producer).
  */
 export function receiptOperations(deps: SoapDeps): SoapOperation[] {
-  const intake = receiptIntakeDeps(deps);
-  return [...paSendRtOperations(deps, intake), ...paaInviaRtOperations(deps, intake)];
+  return [...paSendRtOperations(deps, deps.intake), ...paaInviaRtOperations(deps, deps.intake)];
 }
 
 /**
