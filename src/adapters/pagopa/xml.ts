@@ -9,6 +9,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AppError } from '../../domain/errors';
+import { plainXmlTree } from './xml-tree';
 
 /** A parsed element: child elements by local name, attributes under `@_`, mixed text under `#text`. */
 export type XmlObject = { [k: string]: XmlValue };
@@ -23,7 +24,7 @@ const FORBIDDEN = /<!\s*(doctype|entity)/i;
 
 const XML_ENTITIES = { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' };
 
-const PARSER_OPTIONS = {
+export const PARSER_OPTIONS = {
   removeNSPrefix: true,
   ignoreAttributes: false,
   attributeNamePrefix: ATTRIBUTE_PREFIX,
@@ -93,7 +94,11 @@ export function parseXml(xml: string): XmlObject {
       column: check.err.col,
     });
   }
-  const parsed: unknown = (doc.includes('&') ? parser : parserWithoutEntities).parse(doc);
+  const hasReferences = doc.includes('&');
+  // The plain subset (most of what the node sends) is built without the parser; see xml-tree.ts.
+  const parsed: unknown =
+    (hasReferences ? undefined : plainXmlTree(doc)) ??
+    (hasReferences ? parser : parserWithoutEntities).parse(doc);
   if (!isObject(parsed) || elementKeys(parsed).length !== 1) {
     throw new AppError('xml-malformed', 'XML document must have exactly one root element');
   }
