@@ -13,7 +13,7 @@ import { createDb, ensureDatabase, migrateLatest, type Db } from './data-access/
 import { closeRedis, createRedis, waitUntilReady } from './adapters/redis';
 import { createQueue, QUEUES } from './adapters/queues';
 import { createHttpApp } from './entry-points/http/app';
-import { listen, type MutualTls } from './entry-points/http/server';
+import { listen, type FrontHandler, type MutualTls } from './entry-points/http/server';
 import { requireClientSubject } from './entry-points/soap/client-certificate';
 import { mariadbCheck, redisCheck, type DependencyCheck } from './entry-points/http/health';
 import { mountApi } from './entry-points/http/api';
@@ -88,6 +88,7 @@ export async function startService(
     mount?: (app: Express) => void,
     tls?: MutualTls,
     mountFirst?: (app: Express) => void,
+    front?: { handler?: FrontHandler },
   ): Promise<void> => {
     const app = createHttpApp({
       server: name,
@@ -105,6 +106,7 @@ export async function startService(
       config.httpBindAddress,
       config.httpRequestTimeoutMs,
       tls,
+      front?.handler,
     );
     lifecycle.add(`http:${name}`, server.stop);
     running.ports[name] = server.port;
@@ -227,13 +229,16 @@ export async function startService(
       const publicUrl = config.soapPublicUrl ?? `${scheme}://127.0.0.1:${config.soapPort}`;
       const clientSubject = config.soapTls?.clientSubject;
       const mypayDomains = domains.all.some((d) => d.dialect === 'mypay');
+      // The doors' fast path, filled in when the doors are mounted; with a client-certificate
+      // subject to check, every request goes through express and its middleware instead.
+      const front: { handler?: FrontHandler } = {};
       await startServer(
         'soap',
         config.soapPort,
         checks,
         (app) => {
           if (clientSubject !== undefined) app.use(requireClientSubject(clientSubject));
-          mountSoap(app, {
+          const fastPath = mountSoap(app, {
             operations,
             logger,
             metrics,
@@ -242,6 +247,7 @@ export async function startService(
             publicUrl,
             defaultFaultId: domains.resolve(undefined)?.fiscalCode ?? 'unknown',
           });
+          if (clientSubject === undefined) front.handler = fastPath;
         },
         soapTls,
         // MyPay's outcome push reads its own body (own limit) and is authenticated by its JWT,
@@ -250,6 +256,7 @@ export async function startService(
         mypayDomains
           ? (app) => mountMyPayOutcomes(app, { domains, intake, auth: mypayPushAuth })
           : undefined,
+        front,
       );
     }
     let apiConfig = config;

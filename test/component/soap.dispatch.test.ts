@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { parseSoapEnvelope, optText } from '../../src/adapters/pagopa/xml';
 import { createTestDatabase } from '../helpers/db';
@@ -181,6 +183,67 @@ describe('SOAP dispatcher', () => {
     );
     expect(text).toMatch(
       /soap_faults_total\{primitive="paSendRTReq",fault_code="PAA_SEMANTICA"\} 1/,
+    );
+  });
+
+  test('a chunked body (no Content-Length) over the limit is 413 too, and nothing is stored', async () => {
+    const huge = fixture('pa-send-rt.ok.xml').replace(
+      '<description>',
+      `<description>${'x'.repeat(70 * 1024)}`,
+    );
+    const res = await new Promise<{ status: number; type: string }>((resolve, reject) => {
+      const req = http.request(
+        `${base}/pagopa/paForNode`,
+        { method: 'POST', headers: { 'content-type': 'text/xml', 'transfer-encoding': 'chunked' } },
+        (r) => {
+          r.resume();
+          resolve({ status: r.statusCode ?? 0, type: r.headers['content-type'] ?? '' });
+        },
+      );
+      // The server may close the connection while the rest is still being written.
+      req.on('error', reject);
+      for (let i = 0; i < huge.length; i += 8 * 1024) req.write(huge.slice(i, i + 8 * 1024));
+      req.end();
+    });
+    expect(res).toEqual({ status: 413, type: expect.stringMatching(/problem\+json/) as string });
+    const row = (await database.db('receipts').count({ n: '*' }).first()) as { n: number };
+    expect(Number(row.n)).toBe(0);
+  });
+
+  test.each([
+    ['another charset', { 'content-type': 'text/xml; charset=iso-8859-1' }, (b: string) => b],
+    [
+      'a gzip body',
+      { 'content-type': 'text/xml', 'content-encoding': 'gzip' },
+      (b: string) => zlib.gzipSync(b),
+    ],
+    ['no content type', {}, (b: string) => b],
+  ])(
+    'a request with %s is answered as any other (same KO for the same document)',
+    async (_what, headers, encode) => {
+      const body = fixture('pa-send-rt.amounts-mismatch.xml');
+      const plain = await post(`${base}/pagopa/paForNode`, body);
+      const res = await fetch(`${base}/pagopa/paForNode`, {
+        method: 'POST',
+        headers,
+        body: encode(body),
+      });
+      expect(res.status).toBe(plain.status);
+      expect(await res.text()).toBe(plain.text);
+      expect(plain.text).toContain('PAA_SEMANTICA');
+    },
+  );
+
+  test("the caller's request id is echoed, and the request is counted under its door", async () => {
+    const res = await fetch(`${base}/pagopa/paForNode`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=UTF-8', 'x-request-id': 'node-req-42' },
+      body: fixture('pa-send-rt.amounts-mismatch.xml'),
+    });
+    expect(res.headers.get('x-request-id')).toBe('node-req-42');
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="POST",route="\/pagopa\/paForNode",status_code="200",server="soap"\} [1-9]/,
     );
   });
 });

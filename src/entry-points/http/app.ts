@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, {
   type ErrorRequestHandler,
   type Express,
@@ -81,36 +82,52 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
 function requestContext(server: string, logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
-    const incoming = req.header('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.locals['requestId'] = requestId;
-    const log = logger.child({ requestId });
-    res.locals['log'] = log;
-    res.setHeader('x-request-id', requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const { requestId, log } = trackRequest(server, logger, metrics, req, res, () =>
       // The route template, not the path, keeps label cardinality bounded.
-      const route = req.route
-        ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}`
-        : 'unmatched';
-      metrics.httpRequestDuration.observe(
-        { method: req.method, route, status_code: String(res.statusCode), server },
-        seconds,
-      );
-      if (req.path.startsWith('/health/') || req.path === '/metrics') return;
-      log.info(
-        {
-          method: req.method,
-          route,
-          status: res.statusCode,
-          durationMs: Math.round(seconds * 1000),
-        },
-        'request',
-      );
-    });
+      req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : 'unmatched',
+    );
+    res.locals['requestId'] = requestId;
+    res.locals['log'] = log;
     next();
   };
+}
+
+/**
+ * What every request gets, through express or not (the SOAP doors' fast path): its id (the
+ * caller's `x-request-id` when well-formed, echoed back), a logger carrying it, and, when the
+ * response is finished, the request-duration metric and the access log line.
+ * @param routeOf the route template for the metric's label, asked when the response finishes.
+ */
+export function trackRequest(
+  server: string,
+  logger: Logger,
+  metrics: Metrics,
+  req: IncomingMessage,
+  res: ServerResponse,
+  routeOf: () => string,
+): { requestId: string; log: Logger } {
+  const incoming = req.headers['x-request-id'];
+  const requestId =
+    typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  const log = logger.child({ requestId });
+  res.setHeader('x-request-id', requestId);
+  const started = process.hrtime.bigint();
+  res.on('finish', () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const route = routeOf();
+    const method = req.method ?? 'GET';
+    metrics.httpRequestDuration.observe(
+      { method, route, status_code: String(res.statusCode), server },
+      seconds,
+    );
+    const path = req.url ?? '';
+    if (path.startsWith('/health/') || path === '/metrics' || path.startsWith('/metrics?')) return;
+    log.info(
+      { method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000) },
+      'request',
+    );
+  });
+  return { requestId, log };
 }
 
 function errorHandler(logger: Logger): ErrorRequestHandler {

@@ -8,11 +8,15 @@ export type RunningServer = { port: number; stop: () => Promise<void> };
 /** PEM contents for an HTTPS server that requires a client certificate signed by `ca`. */
 export type MutualTls = { cert: Buffer; key: Buffer; ca: Buffer };
 
+/** Tried before the express app on every request; true when it took the request. */
+export type FrontHandler = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
 /**
  * Listens and returns the bound port (0 in tests picks a free one) and a stop function.
  * Stop refuses new connections, lets in-flight requests finish, and closes keep-alive sockets.
  * With `tls` the server speaks HTTPS and refuses, during the handshake, any client without a
  * certificate signed by `tls.ca` (mutual TLS, as pagoPA calls the EC: PAGOPA.md §1).
+ * `front` sees each request first (the SOAP doors' fast path) and leaves the rest to `app`.
  */
 export async function listen(
   app: Express,
@@ -20,13 +24,20 @@ export async function listen(
   host: string,
   requestTimeoutMs: number,
   tls?: MutualTls,
+  front?: FrontHandler,
 ): Promise<RunningServer> {
+  const handler: http.RequestListener =
+    front === undefined
+      ? app
+      : (req, res) => {
+          if (!front(req, res)) app(req, res);
+        };
   const server =
     tls === undefined
-      ? http.createServer(app)
+      ? http.createServer(handler)
       : https.createServer(
           { ...tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
-          app,
+          handler,
         );
   server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
