@@ -12,6 +12,7 @@ import { parsePaaInviaRTResponse } from '../../src/adapters/pagopa/old-model-soa
 import { QUEUES, reconcileJobId } from '../../src/adapters/queues';
 import type { Db } from '../../src/data-access/db';
 import { contentHash } from '../../src/shared/hash';
+import { makeNoticeNumber } from '../../src/domain/codes/notice-number';
 import { createTestDatabase } from '../helpers/db';
 import { REPO_ROOT, startTestService, testConfig } from '../helpers/service';
 import { TcpProxy } from '../helpers/tcp-proxy';
@@ -147,6 +148,23 @@ async function heldEvents(db: Db, receiptId: number): Promise<Record<string, unk
         : r.payload,
     )
     .filter((p) => p['receiptId'] === receiptId);
+}
+
+/** The intake's batch-size histogram (count and sum per step), from the SOAP port's /metrics. */
+async function intakeBatches(
+  doorUrl: string,
+): Promise<Record<'links' | 'insert' | 'enqueue', { count: number; sum: number }>> {
+  const text = await (await fetch(new URL('/metrics', doorUrl))).text();
+  const read = (step: string, what: 'count' | 'sum'): number =>
+    Number(
+      new RegExp(`receipt_intake_batch_size_${what}\\{step="${step}"\\} (\\d+)`).exec(text)?.[1] ??
+        0,
+    );
+  const both = (step: string): { count: number; sum: number } => ({
+    count: read(step, 'count'),
+    sum: read(step, 'sum'),
+  });
+  return { links: both('links'), insert: both('insert'), enqueue: both('enqueue') };
 }
 
 describe('receipt intake over SOAP', () => {
@@ -303,6 +321,57 @@ describe('receipt intake over SOAP', () => {
         expect(parsePaSendRtResponse(res.text)).toEqual({ version: 1, outcome: 'OK' });
       }
       expect(await receiptsFor(database.db, concurrentIuv)).toHaveLength(1);
+    });
+
+    test('receipts arriving together share statements, and each gets its own row, id and job', async () => {
+      const before = await intakeBatches(paForNode);
+      const bodies = Array.from({ length: 24 }, (_, i) => {
+        const nav = makeNoticeNumber({
+          auxDigit: 3,
+          segregationCode: '02',
+          base: `8${String(process.pid % 1_000_000).padStart(6, '0')}${String(i).padStart(6, '0')}`,
+        });
+        return {
+          iuv: nav.slice(1),
+          receiptKey: `together-${i}`,
+          xml: xml
+            .replace(/<receiptId>[^<]+</, `<receiptId>together-${i}<`)
+            .replace(/<noticeNumber>\d+</, `<noticeNumber>${nav}<`)
+            .replace(/<creditorReferenceId>\d+</, `<creditorReferenceId>${nav.slice(1)}<`),
+        };
+      });
+      // Every fourth one has no position: held QUARANTINED, outside the batches, still OK.
+      const optionIds = await Promise.all(
+        bodies.map((b, i) => (i % 4 === 3 ? undefined : givenPosition(database.db, b.iuv))),
+      );
+
+      const answers = await Promise.all(bodies.map((b) => post(paForNode, b.xml)));
+
+      for (const res of answers) {
+        expect(parsePaSendRtResponse(res.text)).toEqual({ version: 1, outcome: 'OK' });
+      }
+      for (const [i, b] of bodies.entries()) {
+        const [row, ...others] = await receiptsFor(database.db, b.iuv);
+        expect(others).toHaveLength(0);
+        expect(row).toMatchObject({
+          receipt_key: b.receiptKey,
+          raw_xml: b.xml,
+          state: optionIds[i] === undefined ? 'QUARANTINED' : 'RECEIVED',
+          payment_option_id: optionIds[i] ?? null,
+        });
+        const job = await queue.getJob(
+          reconcileJobId({ domainId: DOMAIN, iuv: b.iuv, receiptKey: b.receiptKey }),
+        );
+        // The id read back from the batched insert is this receipt's own.
+        expect(job?.data).toEqual(optionIds[i] === undefined ? undefined : { receiptId: row!.id });
+      }
+      const after = await intakeBatches(paForNode);
+      const inserted = after.insert.sum - before.insert.sum;
+      const statements = after.insert.count - before.insert.count;
+      expect(inserted).toBe(18);
+      // Sent at once over separate connections, they cannot all have gone one by one.
+      expect(statements).toBeLessThan(18);
+      expect(after.links.sum - before.links.sum).toBe(24);
     });
 
     test('paSendRTV2 with a marca da bollo transfer is stored as PA_SEND_RT_V2', async () => {
