@@ -342,7 +342,9 @@ describe('receipt intake over SOAP', () => {
       });
       // Every fourth one has no position: held QUARANTINED, outside the batches, still OK.
       const optionIds = await Promise.all(
-        bodies.map((b, i) => (i % 4 === 3 ? undefined : givenPosition(database.db, b.iuv))),
+        bodies.map((b, i) =>
+          i % 4 === 3 ? Promise.resolve(undefined) : givenPosition(database.db, b.iuv),
+        ),
       );
 
       const answers = await Promise.all(bodies.map((b) => post(paForNode, b.xml)));
