@@ -21,6 +21,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createDb, ensureDatabase, migrateLatest } from '../src/data-access/db';
+import { QUEUES } from '../src/adapters/queues';
 import { makeNoticeNumber } from '../src/domain/codes/notice-number';
 import { loadConfig } from '../src/shared/config';
 import { Lifecycle } from '../src/shared/lifecycle';
@@ -381,6 +382,19 @@ async function main(): Promise<void> {
       ([run]) => run.ok,
     );
 
+    // How the intake grouped the receipts (receipt_intake_batch_size on the SOAP port).
+    const metricsText = await (await fetch(`http://127.0.0.1:${soapPort}/metrics`)).text();
+    const batchMean = (step: string): string => {
+      const read = (what: string): number =>
+        Number(
+          new RegExp(`receipt_intake_batch_size_${what}\\{step="${step}"\\} (\\d+)`).exec(
+            metricsText,
+          )?.[1] ?? 0,
+        );
+      return (read('sum') / Math.max(1, read('count'))).toFixed(1);
+    };
+    const batches = ['links', 'insert', 'enqueue'].map((s) => `${s} ${batchMean(s)}`).join(', ');
+
     // The soap-package echoes, in child processes in either mode: the bare one is the reference
     // of the target; the durable one (INSERT + Redis push, nothing else) says what storing costs.
     const echoOnce = async (name: string, durable: boolean) => {
@@ -422,10 +436,18 @@ async function main(): Promise<void> {
     const db = createDb({ url: dbUrl, poolMax: 1 });
     const stored = (await db('receipts').count({ n: '*' }).first()) as { n: number };
     await db.destroy();
+    const { Queue } = await import('bullmq');
+    const queue = new Queue(QUEUES.reconcile, {
+      connection: { host: '127.0.0.1', port: 6379 },
+      prefix,
+    });
+    const jobs = Object.values(await queue.getJobCounts()).reduce((x, y) => x + y, 0);
+    await queue.close();
     process.stdout.write(
       `CPU per receipt: ${oursCpu}\nCPU per echo: ${echoCpu}\nCPU per durable echo: ${durableCpu}\n` +
         `ratio adapter / durable echo: ${(a.rate / c.rate).toFixed(2)}\n` +
-        `stored receipts: ${Number(stored.n)} (expected ${oursRun.ok + warm})\n` +
+        `stored receipts: ${Number(stored.n)}, reconcile jobs: ${jobs} (expected ${oursRun.ok + warm})\n` +
+        `receipts per batch (mean): ${batches}\n` +
         `ratio adapter / echo: ${(a.rate / b.rate).toFixed(2)}  ` +
         `targets: ≥ 1000 req/s ${a.rate >= 1000 ? 'met' : 'MISSED'}, ` +
         `p99 < 100 ms ${percentile(oursRun.latenciesMs, 99) < 100 ? 'met' : 'MISSED'}, ` +

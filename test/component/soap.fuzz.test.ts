@@ -261,10 +261,14 @@ describe('fuzzing the receipt doors', () => {
     const failures: string[] = [];
     let next = 0;
     let heapWarm = 0;
+    let rssWarm = 0;
     const worker = async (): Promise<void> => {
       for (let i = next++; i < bodies.length; i = next++) {
         const b = bodies[i]!;
-        if (i === 500) heapWarm = heapAfterGc();
+        if (i === 500) {
+          heapWarm = heapAfterGc();
+          rssWarm = process.memoryUsage().rss;
+        }
         const res = await fetch(`${base}/${b.target}`, {
           method: 'POST',
           headers: { 'content-type': 'text/xml; charset=utf-8' },
@@ -330,6 +334,8 @@ describe('fuzzing the receipt doors', () => {
     // Flat: what 4,500 more requests leave behind after a full GC is noise, not a leak.
     expect(heapWarm).toBeGreaterThan(0);
     expect(heapEnd - heapWarm).toBeLessThan(30 * 1024 * 1024);
-    expect(process.memoryUsage().rss).toBeLessThan(1024 * 1024 * 1024);
+    // RSS grows only by what the GC has not returned yet; this jest worker has run other files
+    // before (its absolute RSS says more about them than about the doors).
+    expect(process.memoryUsage().rss - rssWarm).toBeLessThan(256 * 1024 * 1024);
   }, 120_000);
 });
