@@ -4,8 +4,8 @@
  * Redis on localhost). In the same run, the same requests go to a bare `soap` package server
  * answering paSendRT from our wsdl/paForNode.wsdl with a constant OK, the reference point.
  *
- * Run: npx tsx bench/receipt-intake.ts [--receipts 20000] [--connections 50] [--seconds 60]
- *        [--in-process] [--pool 10] [--log-level warn] [--from-source]
+ * Run: npx tsx bench/receipt-intake.ts [--receipts 20000] [--rounds 3] [--connections 50]
+ *        [--seconds 60] [--in-process] [--pool 10] [--log-level warn] [--from-source]
  *
  * Default: each server runs in a child process of its own (the service through the real CLI,
  * role soap), the load generator here. --in-process starts the service in this process instead
@@ -37,6 +37,9 @@ const arg = (name: string, fallback: string): string => {
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
 const RECEIPTS = Number(arg('receipts', '20000'));
+const ROUNDS = Math.max(1, Number(arg('rounds', '3')));
+/** Receipts sent first to each server to warm it (JIT, pools, connections), not counted. */
+const WARM = Math.min(1_000, Math.floor(RECEIPTS / 10));
 const CONNECTIONS = Number(arg('connections', '50'));
 const MAX_SECONDS = Number(arg('seconds', '60'));
 const POOL = arg('pool', '10');
@@ -231,9 +234,10 @@ async function prepare(dbUrl: string): Promise<string[]> {
     );
     const bodies: string[] = [];
     const stamp = Date.now() % 1_000_000;
-    for (let start = 0; start < RECEIPTS; start += 1_000) {
+    const total = WARM + RECEIPTS * ROUNDS;
+    for (let start = 0; start < total; start += 1_000) {
       const positions = [];
-      for (let i = start; i < Math.min(RECEIPTS, start + 1_000); i += 1) {
+      for (let i = start; i < Math.min(total, start + 1_000); i += 1) {
         const nav = makeNoticeNumber({
           auxDigit: 3,
           segregationCode: '02',
@@ -306,7 +310,7 @@ async function main(): Promise<void> {
   const dbUrl = `mysql://root@127.0.0.1:3306/pagopa_bench_intake_${process.pid}`;
   const prefix = `bench-intake-${process.pid}`;
   process.stdout.write(
-    `receipt intake bench: ${RECEIPTS} receipts, ${CONNECTIONS} connections, ${os.cpus().length} CPUs, ` +
+    `receipt intake bench: ${ROUNDS} rounds of ${RECEIPTS} receipts, ${CONNECTIONS} connections, ${os.cpus().length} CPUs, ` +
       `node ${process.version}, service ${inProcess ? 'in this process' : 'in a child process'}, ` +
       `DATABASE_POOL_MAX ${POOL}, LOG_LEVEL ${LOG_LEVEL}\n`,
   );
@@ -372,32 +376,13 @@ async function main(): Promise<void> {
       await waitForHttp(`http://127.0.0.1:${soapPort}/health/ready`, 60_000);
     }
     const ours = `http://127.0.0.1:${soapPort}/pagopa/paForNode`;
-    // Warm-up on receipts of their own (JIT, pools, connections), not counted.
-    const warm = Math.min(1_000, Math.floor(bodies.length / 10));
+    const warm = WARM;
     await drive('warm-up', ours, bodies.slice(0, warm));
     const servers = { mariadb: pidOf('mariadbd'), redis: pidOf('redis-server') };
-    const [[oursRun, oursRss], oursCpu] = await cpuPerUnit(
-      { adapter: serverPid, ...servers, 'load generator': inProcess ? undefined : process.pid },
-      withPeakRss(serverPid, drive('adapter paSendRT', ours, bodies.slice(warm))),
-      ([run]) => run.ok,
-    );
-
-    // How the intake grouped the receipts (receipt_intake_batch_size on the SOAP port).
-    const metricsText = await (await fetch(`http://127.0.0.1:${soapPort}/metrics`)).text();
-    const batchMean = (step: string): string => {
-      const read = (what: string): number =>
-        Number(
-          new RegExp(`receipt_intake_batch_size_${what}\\{step="${step}"\\} (\\d+)`).exec(
-            metricsText,
-          )?.[1] ?? 0,
-        );
-      return (read('sum') / Math.max(1, read('count'))).toFixed(1);
-    };
-    const batches = ['links', 'insert', 'enqueue'].map((s) => `${s} ${batchMean(s)}`).join(', ');
 
     // The soap-package echoes, in child processes in either mode: the bare one is the reference
     // of the target; the durable one (INSERT + Redis push, nothing else) says what storing costs.
-    const echoOnce = async (name: string, durable: boolean) => {
+    const startEcho = async (durable: boolean): Promise<{ url: string; pid?: number }> => {
       const echoPort = await freePort();
       const echo = spawn(
         process.execPath,
@@ -417,22 +402,67 @@ async function main(): Promise<void> {
       );
       children.push(echo);
       await waitForLine(echo, /ready/, 30_000);
-      const echoUrl = `http://127.0.0.1:${echoPort}/pagopa/paForNode`;
-      await drive('warm-up', echoUrl, bodies.slice(0, warm));
-      const result = await cpuPerUnit(
-        { echo: echo.pid, ...(durable ? servers : {}), 'load generator': process.pid },
-        withPeakRss(echo.pid, drive(name, echoUrl, bodies.slice(warm))),
+      const url = `http://127.0.0.1:${echoPort}/pagopa/paForNode`;
+      await drive('warm-up', url, bodies.slice(0, warm));
+      return { url, ...(echo.pid === undefined ? {} : { pid: echo.pid }) };
+    };
+    const echo = await startEcho(false);
+    const durableEcho = await startEcho(true);
+
+    // Rounds of adapter, echo, durable echo, each on its own receipts: the machine's speed drifts
+    // (other tenants), and a ratio is only fair between runs measured close together.
+    type RoundResult = {
+      ratio: number;
+      adapterRate: number;
+      p99: number;
+    };
+    const rounds: RoundResult[] = [];
+    for (let r = 0; r < ROUNDS; r += 1) {
+      const slice = bodies.slice(warm + r * RECEIPTS, warm + (r + 1) * RECEIPTS);
+      process.stdout.write(`round ${r + 1} of ${ROUNDS}\n`);
+      const [[oursRun, oursRss], oursCpu] = await cpuPerUnit(
+        { adapter: serverPid, ...servers, 'load generator': inProcess ? undefined : process.pid },
+        withPeakRss(serverPid, drive('adapter paSendRT', ours, slice)),
         ([run]) => run.ok,
       );
-      echo.kill('SIGTERM');
-      return result;
-    };
-    const [[echoRun, echoRss], echoCpu] = await echoOnce('soap echo paSendRT', false);
-    const [[durableRun, durableRss], durableCpu] = await echoOnce('durable soap echo', true);
+      const [[echoRun, echoRss], echoCpu] = await cpuPerUnit(
+        { echo: echo.pid, 'load generator': process.pid },
+        withPeakRss(echo.pid, drive('soap echo paSendRT', echo.url, slice)),
+        ([run]) => run.ok,
+      );
+      const [[durableRun, durableRss], durableCpu] = await cpuPerUnit(
+        { echo: durableEcho.pid, ...servers, 'load generator': process.pid },
+        withPeakRss(durableEcho.pid, drive('durable soap echo', durableEcho.url, slice)),
+        ([run]) => run.ok,
+      );
+      const a = report(oursRun, oursRss);
+      const b = report(echoRun, echoRss);
+      const c = report(durableRun, durableRss);
+      const ratio = a.rate / b.rate;
+      process.stdout.write(
+        `CPU per receipt: ${oursCpu}\nCPU per echo: ${echoCpu}\nCPU per durable echo: ${durableCpu}\n` +
+          `ratio adapter / echo: ${ratio.toFixed(2)}, adapter / durable echo: ${(a.rate / c.rate).toFixed(2)}\n`,
+      );
+      rounds.push({
+        ratio,
+        adapterRate: a.rate,
+        p99: percentile(oursRun.latenciesMs, 99),
+      });
+    }
 
-    const a = report(oursRun, oursRss);
-    const b = report(echoRun, echoRss);
-    const c = report(durableRun, durableRss);
+    // How the intake grouped the receipts (receipt_intake_batch_size on the SOAP port).
+    const metricsText = await (await fetch(`http://127.0.0.1:${soapPort}/metrics`)).text();
+    const batchMean = (step: string): string => {
+      const read = (what: string): number =>
+        Number(
+          new RegExp(`receipt_intake_batch_size_${what}\\{step="${step}"\\} (\\d+)`).exec(
+            metricsText,
+          )?.[1] ?? 0,
+        );
+      return (read('sum') / Math.max(1, read('count'))).toFixed(1);
+    };
+    const batches = ['links', 'insert', 'enqueue'].map((s) => `${s} ${batchMean(s)}`).join(', ');
+
     const db = createDb({ url: dbUrl, poolMax: 1 });
     const stored = (await db('receipts').count({ n: '*' }).first()) as { n: number };
     await db.destroy();
@@ -443,15 +473,17 @@ async function main(): Promise<void> {
     });
     const jobs = Object.values(await queue.getJobCounts()).reduce((x, y) => x + y, 0);
     await queue.close();
+    // The targets are judged on the median round by ratio (its rate and p99 with it).
+    const byRatio = [...rounds].sort((x, y) => x.ratio - y.ratio);
+    const median = byRatio[Math.floor((byRatio.length - 1) / 2)]!;
     process.stdout.write(
-      `CPU per receipt: ${oursCpu}\nCPU per echo: ${echoCpu}\nCPU per durable echo: ${durableCpu}\n` +
-        `ratio adapter / durable echo: ${(a.rate / c.rate).toFixed(2)}\n` +
-        `stored receipts: ${Number(stored.n)}, reconcile jobs: ${jobs} (expected ${oursRun.ok + warm})\n` +
+      `stored receipts: ${Number(stored.n)}, reconcile jobs: ${jobs} (expected ${warm + RECEIPTS * ROUNDS})\n` +
         `receipts per batch (mean): ${batches}\n` +
-        `ratio adapter / echo: ${(a.rate / b.rate).toFixed(2)}  ` +
-        `targets: ≥ 1000 req/s ${a.rate >= 1000 ? 'met' : 'MISSED'}, ` +
-        `p99 < 100 ms ${percentile(oursRun.latenciesMs, 99) < 100 ? 'met' : 'MISSED'}, ` +
-        `≥ 0.6 × echo ${a.rate / b.rate >= 0.6 ? 'met' : 'MISSED'}\n`,
+        `ratio adapter / echo by round: ${rounds.map((x) => x.ratio.toFixed(2)).join(', ')}\n` +
+        `median round: ${median.adapterRate.toFixed(0)} receipts/s, p99 ${median.p99.toFixed(1)} ms, ` +
+        `ratio ${median.ratio.toFixed(2)}  targets: ≥ 1000 req/s ${median.adapterRate >= 1000 ? 'met' : 'MISSED'}, ` +
+        `p99 < 100 ms ${median.p99 < 100 ? 'met' : 'MISSED'}, ` +
+        `≥ 0.6 × echo ${median.ratio >= 0.6 ? 'met' : 'MISSED'}\n`,
     );
   } finally {
     for (const child of children) child.kill('SIGTERM');
