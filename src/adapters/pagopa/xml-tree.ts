@@ -1,6 +1,7 @@
 /**
  * A fast tree builder for the documents the node sends us most: plain elements, attributes and
- * text, already checked well-formed by fast-xml-parser's validator. It builds exactly the object
+ * text. It checks what makes such a document well-formed (names, quoting, nesting, one root, no
+ * text outside it) and builds exactly the object
  * fast-xml-parser's parser builds with our options (see PARSER_OPTIONS in xml.ts) — namespace
  * prefixes stripped, `xmlns` declarations dropped, attributes under `@_`, values trimmed strings,
  * repeated elements as arrays — in a single indexOf-driven pass.
@@ -12,8 +13,10 @@
  * instructions after the declaration, mixed content, carriage returns (the parser normalises
  * them), entity or character references, names the parser renames or refuses (`__proto__`,
  * `constructor`, `toString`…), names with two colons, nesting deeper than the parser's limit —
- * returns undefined and the caller uses the parser, so its behaviour stays the reference. A
- * differential test (test/unit/xml-tree.test.ts) holds the two to the same output.
+ * returns undefined, as does anything not well-formed, and the caller runs fast-xml-parser's
+ * validator and parser as before, so their behaviour stays the reference. A differential test
+ * (test/unit/pagopa/xml-tree.test.ts) holds the two together: what the builder builds, the
+ * validator accepts and the parser builds the same.
  */
 import type { XmlObject, XmlValue } from './xml';
 
@@ -49,8 +52,29 @@ type Frame = {
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
+// XML 1.0 names, the same classes fast-xml-parser's validator accepts.
+const NAME_START =
+  ':A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF' +
+  '\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
+const XML_NAME = new RegExp(
+  // The Name production lists combining marks (U+0300-U+036F) as a range, on purpose.
+  // eslint-disable-next-line no-misleading-character-class
+  `^[${NAME_START}][${NAME_START}\\-.\\d\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*$`,
+);
+/** Names seen valid, so the regex runs once per distinct name (bounded: names come from input). */
+const validNames = new Set<string>();
+const VALID_NAMES_MAX = 2_000;
+
+function isXmlName(name: string): boolean {
+  if (validNames.has(name)) return true;
+  if (!XML_NAME.test(name)) return false;
+  if (validNames.size < VALID_NAMES_MAX) validNames.add(name);
+  return true;
+}
+
 /** The local part of a qualified name, or undefined when the parser would treat it oddly. */
 function localName(qname: string): string | undefined {
+  if (!isXmlName(qname)) return undefined;
   const colon = qname.indexOf(':');
   const local = colon < 0 ? qname : qname.slice(colon + 1);
   if (local === '' || local.includes(':')) return undefined;
@@ -68,9 +92,9 @@ function addChild(parent: Frame, key: string, value: XmlValue): void {
 }
 
 /**
- * The parsed document, or undefined when it is outside the plain subset (the caller then parses
- * it with fast-xml-parser). Expects a document the validator accepted, without a BOM and without
- * `&`.
+ * The parsed document, or undefined when it is outside the plain subset or not well-formed (the
+ * caller then validates and parses it with fast-xml-parser). Expects a document without a BOM,
+ * without `&` and without the control characters XML forbids (checked before).
  */
 export function plainXmlTree(doc: string): XmlObject | undefined {
   if (doc.includes('\r')) return undefined;
@@ -135,7 +159,10 @@ export function plainXmlTree(doc: string): XmlObject | undefined {
     if (stack.length > MAX_DEPTH) return undefined;
     const frame: Frame = { qname, key, obj: null, hasChildren: false, text: '' };
     let selfClosing = false;
+    // Every attribute name of the tag, declarations included: a repeated one is not well-formed.
+    const names: string[] = [];
     for (;;) {
+      const before = j;
       while (j < n && isSpace(doc.charCodeAt(j))) j += 1;
       if (j >= n) return undefined;
       const c = doc.charCodeAt(j);
@@ -149,6 +176,8 @@ export function plainXmlTree(doc: string): XmlObject | undefined {
         j += 2;
         break;
       }
+      // Attributes are separated from the name and from each other by white space.
+      if (j === before) return undefined;
       const eq = doc.indexOf('=', j);
       if (eq < 0) return undefined;
       const attrName = doc.slice(j, eq).trimEnd();
@@ -160,9 +189,11 @@ export function plainXmlTree(doc: string): XmlObject | undefined {
       if (close < 0) return undefined;
       const value = doc.slice(q + 1, close);
       j = close + 1;
+      if (!isXmlName(attrName) || value.includes('<') || names.includes(attrName)) return undefined;
+      names.push(attrName);
       if (attrName === 'xmlns' || attrName.startsWith('xmlns:')) continue;
       const attrKey = localName(attrName);
-      if (attrKey === undefined || /[\s<]/.test(attrName) || value.includes('<')) return undefined;
+      if (attrKey === undefined) return undefined;
       const obj = frame.obj ?? (frame.obj = {});
       const prefixed = `@_${attrKey}`;
       if (obj[prefixed] !== undefined) return undefined;

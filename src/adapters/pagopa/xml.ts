@@ -87,6 +87,11 @@ export function assertSafeXml(xml: string): void {
 export function parseXml(xml: string): XmlObject {
   assertSafeXml(xml);
   const doc = xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
+  const hasReferences = doc.includes('&');
+  // A well-formed document in the plain subset (most of what the node sends) is checked and built
+  // in one pass (xml-tree.ts); anything else goes through the validator and the parser.
+  const plain = hasReferences ? undefined : plainXmlTree(doc);
+  if (plain !== undefined) return plain;
   const check = XMLValidator.validate(doc);
   if (check !== true) {
     throw new AppError('xml-malformed', `XML not well-formed: ${check.err.msg}`, {
@@ -94,11 +99,7 @@ export function parseXml(xml: string): XmlObject {
       column: check.err.col,
     });
   }
-  const hasReferences = doc.includes('&');
-  // The plain subset (most of what the node sends) is built without the parser; see xml-tree.ts.
-  const parsed: unknown =
-    (hasReferences ? undefined : plainXmlTree(doc)) ??
-    (hasReferences ? parser : parserWithoutEntities).parse(doc);
+  const parsed: unknown = (hasReferences ? parser : parserWithoutEntities).parse(doc);
   if (!isObject(parsed) || elementKeys(parsed).length !== 1) {
     throw new AppError('xml-malformed', 'XML document must have exactly one root element');
   }
