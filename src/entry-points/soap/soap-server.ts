@@ -118,7 +118,7 @@ function answerer(
   latency: Histogram<'primitive' | 'outcome'>,
   faults: Counter<'primitive' | 'fault_code'>,
 ): Answerer {
-  return async (raw, meta) => {
+  const answerOnce: Answerer = async (raw, meta) => {
     const started = process.hrtime.bigint();
     const observe = (primitive: string, outcome: string): void => {
       latency.observe({ primitive, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -184,6 +184,17 @@ function answerer(
         log.error({ err: buildErr, primitive: op.name }, 'soap KO not buildable');
         return { status: 500, body: soapFault(faultCode, 'answer not buildable') };
       }
+    }
+  };
+  // Total: whatever escapes (a logger or a metric throwing) is still an answer, never an
+  // unhandled rejection that would stop the process.
+  return async (raw, meta) => {
+    try {
+      return await answerOnce(raw, meta);
+    } catch (err) {
+      meta.log.error({ err }, 'soap answer failed');
+      const code = paaFaultCodeFor('internal', service.model);
+      return { status: 500, body: soapFault(code, describe(toAppError(err))) };
     }
   };
 }
