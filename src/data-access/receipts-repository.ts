@@ -96,8 +96,8 @@ const SELECT_ATTEMPT =
 const SELECT_MYPAY_ATTEMPT =
   "SELECT id FROM payment_attempts WHERE payment_option_id = ? AND channel = 'MYPAY' " +
   'AND session_id = ? ORDER BY id DESC LIMIT 1';
-const SELECT_OPTIONS =
-  'SELECT id, debt_position_id, domain_id, iuv FROM payment_options WHERE (domain_id, iuv) IN';
+const SELECT_OPTION_TAGGED =
+  '(SELECT # AS i, id, debt_position_id FROM payment_options WHERE domain_id = ? AND iuv = ? LIMIT 1)';
 const INSERT_RECEIPTS =
   'INSERT INTO receipts (domain_id, iuv, receipt_key, source, notice_number, broker_id, ' +
   'station_id, outcome, amount_cents, paid_at, payload_hash, raw_xml, parsed, state, ' +
@@ -116,13 +116,14 @@ async function findOptions(
     ];
     return [{ ok: true, value: rows[0] }];
   }
-  // The unique (domain_id, iuv) index answers a row-constructor IN as a range of point reads.
+  // One point read per key on the unique (domain_id, iuv) index, tagged with the key's position:
+  // matched by MariaDB with the column's collation, exactly as the single-key query matches.
   const [rows] = (await db.raw(
-    `${SELECT_OPTIONS} (${keys.map(() => '(?, ?)').join(', ')})`,
+    keys.map((_, i) => SELECT_OPTION_TAGGED.replace('#', String(i))).join(' UNION ALL '),
     keys.flatMap((k) => [k.domainId, k.iuv]),
-  )) as [(OptionRow & { domain_id: string; iuv: string })[]];
-  const byKey = new Map(rows.map((r) => [`${r.domain_id}/${r.iuv}`, r]));
-  return keys.map((k) => ({ ok: true, value: byKey.get(`${k.domainId}/${k.iuv}`) }));
+  )) as [(OptionRow & { i: number })[]];
+  const byPosition = new Map(rows.map((r) => [Number(r.i), r]));
+  return keys.map((_, i) => ({ ok: true, value: byPosition.get(i) }));
 }
 
 async function linksOf(
