@@ -219,13 +219,13 @@ function fastPath(doors: ReadonlyMap<string, Answerer>, options: SoapOptions): S
     if (req.method !== 'POST') return false;
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    const answer = doors.get(q < 0 ? url : url.slice(0, q));
+    const path = q < 0 ? url : url.slice(0, q);
+    const answer = doors.get(path);
     if (answer === undefined) return false;
     if (req.headers['content-encoding'] !== undefined) return false;
     const contentType = req.headers['content-type'];
     if (contentType !== undefined && !UTF8_OR_NO_CHARSET.test(contentType)) return false;
 
-    const path = q < 0 ? url : url.slice(0, q);
     const { requestId, log } = trackRequest(
       'soap',
       options.logger,
