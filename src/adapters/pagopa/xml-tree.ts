@@ -23,6 +23,9 @@ import type { XmlObject, XmlValue } from './xml';
 /** fast-xml-parser's default maxNestedTags: deeper documents are its to refuse. */
 const MAX_DEPTH = 100;
 
+/** More attributes than this in one tag: declined (see the repetition check). */
+const MAX_ATTRIBUTES = 32;
+
 /** Names fast-xml-parser renames (`__toString`) or refuses (prototype pollution). */
 const RESERVED_NAMES = new Set([
   'hasownproperty',
@@ -189,6 +192,9 @@ export function plainXmlTree(doc: string): XmlObject | undefined {
       if (close < 0) return undefined;
       const value = doc.slice(q + 1, close);
       j = close + 1;
+      // The repetition check is linear: a tag with more attributes than any pagoPA message has is
+      // left to the validator, so a crafted tag cannot make it quadratic.
+      if (names.length >= MAX_ATTRIBUTES) return undefined;
       if (!isXmlName(attrName) || value.includes('<') || names.includes(attrName)) return undefined;
       names.push(attrName);
       if (attrName === 'xmlns' || attrName.startsWith('xmlns:')) continue;

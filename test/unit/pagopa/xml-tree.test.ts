@@ -93,6 +93,10 @@ describe('plainXmlTree', () => {
     ['same local attribute name twice', `<r a:x="1" b:x="2"/>`],
     ['a root with only text', `<r> t </r>`],
     ['a self-closing root', `<r x="1"/>`],
+    [
+      'a tag with very many attributes',
+      `<r>${Array.from({ length: 40 }, (_, i) => `<a${i % 3} ${Array.from({ length: i }, (_, k) => `x${k}="${k}"`).join(' ')}/>`).join('')}</r>`,
+    ],
   ])('%s: built as the parser builds it, or declined', (_name, doc) => {
     expect(valid(doc)).toBe(true);
     compare(doc);
